@@ -17,6 +17,7 @@ DEFAULT_LAKE = Path("lake")
 
 
 def config_path() -> Path:
+    """The TOML config file: ``$POINTLINE_CONFIG``, else ``$XDG_CONFIG_HOME/pointline/config.toml``."""
     explicit = os.environ.get("POINTLINE_CONFIG")
     if explicit:
         return Path(explicit).expanduser()
@@ -25,6 +26,7 @@ def config_path() -> Path:
 
 
 def read_config() -> dict[str, object]:
+    """The parsed config file (empty when the default file does not exist)."""
     path = config_path()
     if not path.exists():
         if os.environ.get("POINTLINE_CONFIG"):
@@ -59,13 +61,16 @@ class Lake:
 
     @classmethod
     def resolve(cls, explicit: str | Path | None = None) -> Lake:
+        """The lake from ``--lake``, ``$POINTLINE_LAKE``, the config file, or ``./lake``."""
         return cls(resolve_lake_root(explicit))
 
     @property
     def bronze(self) -> Path:
+        """Immutable vendor files: ``<root>/bronze``."""
         return self.root / "bronze"
 
     def vendor_bronze(self, vendor: str) -> Path:
+        """One vendor's bronze directory: ``<root>/bronze/<vendor>``."""
         return self.bronze / vendor
 
     @property
@@ -74,4 +79,5 @@ class Lake:
         return self.root / "_state"
 
     def table_path(self, tier: str, table: str) -> Path:
+        """A Delta table's directory: ``<root>/<tier>/<table>``."""
         return self.root / tier / table

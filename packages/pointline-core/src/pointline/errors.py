@@ -62,9 +62,7 @@ class SchemaMismatchError(PointlineError):
         if unexpected:
             parts.append(f"unexpected {', '.join(unexpected)}")
         if mistyped:
-            parts.append(
-                "mistyped " + ", ".join(f"{c} (expected {want}, got {got})" for c, want, got in mistyped)
-            )
+            parts.append("mistyped " + ", ".join(f"{c} (expected {want}, got {got})" for c, want, got in mistyped))
         if self.nulls:
             parts.append(f"nulls in non-nullable {', '.join(self.nulls)}")
         super().__init__(f"frame does not match the schema of table {table!r}: {'; '.join(parts)}")
@@ -80,7 +78,9 @@ class BronzeFormatError(PointlineError):
     ``path``, ``line`` and ``column`` are kept so the ingestion log can record them.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, column: str | None = None
+    ) -> None:
         self.path = path
         self.line = line
         self.column = column

@@ -70,6 +70,8 @@ def load_exchanges_toml(source: Path | Traversable) -> list[ExchangeSpec]:
     for i, entry in enumerate(data.get("exchange", []), start=1):
         try:
             out.append(ExchangeSpec(**entry))
-        except TypeError as exc:
+        except TypeError as exc:  # an unknown or missing key
+            raise PluginError(f"{source}: exchange #{i}: {exc}") from None
+        except PluginError as exc:  # an invalid value: say which file holds it
             raise PluginError(f"{source}: exchange #{i}: {exc}") from None
     return out

@@ -26,7 +26,6 @@ def symbol_ids(frame: pl.DataFrame) -> pl.Series:
     not a hot path; event rows never hash, they join.
     """
     values = [
-        symbol_id(e, s, v)
-        for e, s, v in frame.select("exchange", "exchange_symbol", "valid_from_ts").iter_rows()
+        symbol_id(e, s, v) for e, s, v in frame.select("exchange", "exchange_symbol", "valid_from_ts").iter_rows()
     ]
     return pl.Series("symbol_id", values, dtype=pl.Int64)

@@ -39,9 +39,7 @@ def local_date_by_exchange(exchanges: list[str], timezones: dict[str, str], *, t
     """A ``date`` expression for frames holding rows of several exchanges, each in its own timezone."""
     if len(exchanges) == 1:
         return local_date(pl.col(ts), timezones[exchanges[0]])
-    return pl.coalesce(
-        [pl.when(pl.col("exchange") == e).then(local_date(pl.col(ts), timezones[e])) for e in exchanges]
-    )
+    return pl.coalesce([pl.when(pl.col("exchange") == e).then(local_date(pl.col(ts), timezones[e])) for e in exchanges])
 
 
 def to_us(value: int | str | dt.datetime | dt.date) -> int:
@@ -71,11 +69,15 @@ def to_us(value: int | str | dt.datetime | dt.date) -> int:
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise TimeInputError(f"cannot parse time {value!r}: use ISO 8601 (2024-05-01 or 2024-05-01T12:00:00+00:00) or integer µs") from None
+            raise TimeInputError(
+                f"cannot parse time {value!r}: use ISO 8601 (2024-05-01 or 2024-05-01T12:00:00+00:00) or integer µs"
+            ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
         return _datetime_us(parsed)
-    raise TimeInputError(f"{value!r} ({type(value).__name__}) is not a time: use µs, an aware datetime or an ISO string")
+    raise TimeInputError(
+        f"{value!r} ({type(value).__name__}) is not a time: use µs, an aware datetime or an ISO string"
+    )
 
 
 def _datetime_us(value: dt.datetime) -> int:

@@ -146,7 +146,9 @@ class Downloader(ABC):
     """A vendor that can fetch bronze files itself."""
 
     @abstractmethod
-    def download(self, request: DownloadRequest, bronze_root: Path, progress: ProgressCallback | None = None) -> list[Path]:
+    def download(
+        self, request: DownloadRequest, bronze_root: Path, progress: ProgressCallback | None = None
+    ) -> list[Path]:
         """Download into the vendor's bronze layout; partial files are never left where discovery looks."""
 
 

@@ -46,10 +46,14 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+
     @app.callback()
     def _root(
         lake: str | None = typer.Option(
-            None, "--lake", help="Lake root directory (overrides $POINTLINE_LAKE and the config file).", show_default=False
+            None,
+            "--lake",
+            help="Lake root directory (overrides $POINTLINE_LAKE and the config file).",
+            show_default=False,
         ),
     ) -> None:
         if lake:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -30,18 +31,22 @@ def current_lake() -> Lake:
 
 
 def rich_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A rich table; the first column (the row's name) never wraps, the others fold rather than truncate."""
     table = Table(title=title, header_style="bold cyan", title_justify="left")
-    for c in columns:
-        table.add_column(c)
+    for i, c in enumerate(columns):
+        table.add_column(c, no_wrap=i == 0, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     return table
 
 
-def print_frame(frame: pl.DataFrame, *, title: str | None = None, fmt: OutputFormat = OutputFormat.table, max_rows: int = 50) -> None:
+def print_frame(
+    frame: pl.DataFrame, *, title: str | None = None, fmt: OutputFormat = OutputFormat.table, max_rows: int = 50
+) -> None:
     """Print a frame as a rich table (first ``max_rows`` rows), JSON lines, or CSV."""
     if fmt is OutputFormat.json:
-        console.print_json(json.dumps(frame.to_dicts(), default=_json_default))
+        # Plain JSON on stdout (no highlighting, no wrapping) so scripts can parse it.
+        sys.stdout.write(json.dumps(frame.to_dicts(), default=_json_default, indent=2) + "\n")
         return
     if fmt is OutputFormat.csv:
         console.print(frame.write_csv(), end="", markup=False, highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import typer
 
-from pointline.cli.common import console, current_lake, rich_table
+from pointline.cli.common import console, rich_table
 from pointline.plugins.host import get_host
 from pointline.tables.spec import TableSpec
 
@@ -20,16 +20,18 @@ def register(app: typer.Typer) -> None:
     schema_app.command("show", help="Show one table's columns, partitioning, lineage and ordering keys.")(schema_show)
     app.add_typer(schema_app, name="schema")
 
-    from pointline.cli import dim_commands, lake_commands
+    from pointline.cli import dim_commands, ingest_commands, lake_commands
 
     dim_commands.register(app)
     lake_commands.register(app)
+    ingest_commands.register(app)
 
 
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     infos = get_host().plugin_infos()
     if as_json:
-        console.print_json(json.dumps([asdict(i) for i in infos]))
+        # Plain JSON (no highlighting, no wrapping) so scripts can parse it.
+        typer.echo(json.dumps([asdict(i) for i in infos], indent=2))
         return
     rows = [
         (
@@ -43,7 +45,13 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         )
         for i in infos
     ]
-    console.print(rich_table("Installed Pointline plugins", ["plugin", "distribution", "version", "hooks", "vendors", "tables", "exchanges"], rows))
+    console.print(
+        rich_table(
+            "Installed Pointline plugins",
+            ["plugin", "distribution", "version", "hooks", "vendors", "tables", "exchanges"],
+            rows,
+        )
+    )
 
 
 def schema_list() -> None:
@@ -52,7 +60,9 @@ def schema_list() -> None:
         (t.name, t.tier.value, t.status.value, ", ".join(t.partition_by) or "-", len(t.columns), t.description)
         for t in tables.values()
     ]
-    console.print(rich_table("Registered tables", ["table", "tier", "status", "partitioned by", "columns", "description"], rows))
+    console.print(
+        rich_table("Registered tables", ["table", "tier", "status", "partitioned by", "columns", "description"], rows)
+    )
 
 
 def schema_show(table: str = typer.Argument(..., help="Table name, e.g. trades or kline_1m.")) -> None:

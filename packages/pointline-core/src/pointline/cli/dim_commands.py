@@ -13,8 +13,12 @@ from pointline.plugins.host import get_host
 
 def register(app: typer.Typer) -> None:
     dim_app = typer.Typer(help="Populate dimension tables (dim_exchange, dim_trading_calendar).", no_args_is_help=True)
-    dim_app.command("populate-exchange", help="Write dim_exchange from the exchanges installed plugins register.")(populate_exchange)
-    dim_app.command("populate-calendar", help="Write dim_trading_calendar for a date range (offline, exchange_calendars).")(populate_calendar)
+    dim_app.command("populate-exchange", help="Write dim_exchange from the exchanges installed plugins register.")(
+        populate_exchange
+    )
+    dim_app.command(
+        "populate-calendar", help="Write dim_trading_calendar for a date range (offline, exchange_calendars)."
+    )(populate_calendar)
     app.add_typer(dim_app, name="dim")
 
 

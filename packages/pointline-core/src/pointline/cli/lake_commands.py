@@ -27,8 +27,22 @@ def stats() -> None:
         files = actions.num_rows
         size = sum(actions.column("size_bytes").to_pylist()) if files else 0
         nrows = sum(v or 0 for v in actions.column("num_records").to_pylist()) if files else 0
-        rows.append((spec.name, spec.tier.value, f"{nrows:,}", files, f"{size:,}", f"{size / nrows:.2f}" if nrows else "-", dt.version()))
+        rows.append(
+            (
+                spec.name,
+                spec.tier.value,
+                f"{nrows:,}",
+                files,
+                f"{size:,}",
+                f"{size / nrows:.2f}" if nrows else "-",
+                dt.version(),
+            )
+        )
     if not rows:
-        console.print(f"lake {lake.root}: no tables yet (put vendor files under {lake.bronze} and run `pointline ingest run`)")
+        console.print(
+            f"lake {lake.root}: no tables yet (put vendor files under {lake.bronze} and run `pointline ingest run`)"
+        )
         return
-    console.print(rich_table(f"Lake {lake.root}", ["table", "tier", "rows", "files", "bytes", "bytes/row", "version"], rows))
+    console.print(
+        rich_table(f"Lake {lake.root}", ["table", "tier", "rows", "files", "bytes", "bytes/row", "version"], rows)
+    )

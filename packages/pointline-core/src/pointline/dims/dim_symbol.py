@@ -19,6 +19,10 @@ from pointline.tables.canonical import DIM_SYMBOL
 from pointline.timeutil import MAX_TS
 
 KEY = ("exchange", "exchange_symbol")
+MANAGED = ("symbol_id", "is_current", "updated_at_us")
+"""Columns :func:`finalize_versions` adds; a version frame from a vendor or from inference has the rest."""
+VERSION_COLUMNS = tuple(c for c in DIM_SYMBOL.column_names if c not in MANAGED)
+"""The columns of a version frame (what :meth:`pointline.vendor.InstrumentSource.instrument_versions` returns)."""
 
 
 class DimSymbolInvariantError(PointlineError):
@@ -32,6 +36,24 @@ def store(lake: Lake) -> TableStore:
 def read(lake: Lake) -> pl.DataFrame:
     """The whole dimension (it is small: one row per instrument version)."""
     return store(lake).read()
+
+
+def version_schema() -> pl.Schema:
+    """Schema of a version frame: dim_symbol's columns minus the ones :func:`finalize_versions` adds."""
+    full = DIM_SYMBOL.schema
+    return pl.Schema({name: full[name] for name in VERSION_COLUMNS})
+
+
+def versions_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
+    """A version frame from row dicts (missing optional columns are null), cast to :func:`version_schema`.
+
+    Increments may be given as :class:`decimal.Decimal` or decimal text; either way they stay exact.
+    """
+    schema = version_schema()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    columns = {name: [row.get(name) for row in rows] for name in schema}
+    return pl.DataFrame(columns, schema=schema, strict=False)
 
 
 def check_invariants(dim: pl.DataFrame) -> None:

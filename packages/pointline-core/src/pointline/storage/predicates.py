@@ -21,7 +21,8 @@ def literal(value: object) -> str:
 
 def is_in(column: str, values: Iterable[object]) -> str:
     """``column IN (...)`` over sorted distinct values (deterministic predicate text)."""
-    items = sorted(set(values), key=lambda v: (str(type(v)), v))  # type: ignore[arg-type]
+    # Group by type first so values of different types are never compared with each other.
+    items = sorted(set(values), key=lambda v: (type(v).__name__, v))
     if not items:
         return "false"
     return f"{column} IN ({', '.join(literal(v) for v in items)})"

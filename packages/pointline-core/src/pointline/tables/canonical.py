@@ -6,11 +6,21 @@ vendor package that produces them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from pointline.tables.spec import Column, Status, TableSpec, Tier
 
-I8, I32, I64, F64, STR, BOOL, DATE = pl.Int8(), pl.Int32(), pl.Int64(), pl.Float64(), pl.String(), pl.Boolean(), pl.Date()
+I8, I32, I64, F64, STR, BOOL, DATE = (
+    pl.Int8(),
+    pl.Int32(),
+    pl.Int64(),
+    pl.Float64(),
+    pl.String(),
+    pl.Boolean(),
+    pl.Date(),
+)
 DEC = pl.Decimal(38, 18)
 
 EVENT_ORDER = ("symbol_id", "ts_local_us", "ts_exch_us", "file_id", "file_line_number")
@@ -419,5 +429,20 @@ def canonical_tables() -> list[TableSpec]:
     ]
 
 
-TABLE_FAMILIES = {"kline_{interval}": kline, "book_snapshot_{depth}": lambda d: book_snapshot(int(d))}
-"""Parameterised table names core can resolve on demand (e.g. ``kline_1m`` for a vendor's 1m klines)."""
+def _kline_family(interval: str) -> TableSpec:
+    return kline(interval)
+
+
+def _book_snapshot_family(depth: str) -> TableSpec:
+    if not depth.isdigit() or int(depth) < 1:
+        raise ValueError(f"book snapshot depth must be a positive integer, not {depth!r}")
+    return book_snapshot(int(depth))
+
+
+TABLE_FAMILIES: dict[str, Callable[[str], TableSpec]] = {
+    "kline_{interval}": _kline_family,
+    "book_snapshot_{depth}": _book_snapshot_family,
+}
+"""Parameterised table names core can resolve on demand (e.g. ``kline_1m`` for a vendor's 1m klines).
+
+A factory raises ``ValueError`` for a parameter it cannot build (``book_snapshot_x``)."""

@@ -1,0 +1,136 @@
+"""dq_summary: per table, exchange and exchange-local date, recomputed for the partitions a run touched.
+
+Each row holds: silver rows, null cells (over every column), rows that repeat a lineage key (always 0
+unless something is wrong: it is the duplicate alarm), the time range, and how many distinct bronze rows
+of that date sit in quarantine. Only touched partitions are read (partition-pruned scans), and they are
+written back with one predicate overwrite per table, so a re-run recomputes rather than accumulates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Set
+
+import polars as pl
+from filelock import FileLock
+
+from pointline.config import Lake
+from pointline.ingest.manifest import now_us
+from pointline.ingest.writer import with_commit_retry
+from pointline.plugins.host import PluginHost
+from pointline.storage.delta import TableStore
+from pointline.storage.predicates import all_of, equals, is_in
+from pointline.tables.canonical import DQ_SUMMARY, QUARANTINE
+from pointline.tables.spec import TableSpec
+from pointline.timeutil import US_PER_DAY, local_date_by_exchange, to_us
+
+Partitions = Mapping[str, Set[tuple[str, dt.date]]]
+"""table name -> {(exchange, date)}"""
+
+
+def _partition_filter(pairs: Set[tuple[str, dt.date]]) -> pl.Expr:
+    by_exchange: dict[str, list[dt.date]] = {}
+    for exchange, date in pairs:
+        by_exchange.setdefault(exchange, []).append(date)
+    return pl.any_horizontal(
+        [(pl.col("exchange") == e) & pl.col("date").is_in(sorted(ds)) for e, ds in sorted(by_exchange.items())]
+    )
+
+
+def _partition_predicate(pairs: Set[tuple[str, dt.date]]) -> str:
+    by_exchange: dict[str, list[dt.date]] = {}
+    for exchange, date in pairs:
+        by_exchange.setdefault(exchange, []).append(date)
+    return " OR ".join(f"({all_of(equals('exchange', e), is_in('date', ds))})" for e, ds in sorted(by_exchange.items()))
+
+
+def silver_stats(lake: Lake, spec: TableSpec, pairs: Set[tuple[str, dt.date]]) -> pl.DataFrame:
+    """rows, null_cells, duplicate_lineage_rows, min/max ts per (exchange, date) among ``pairs``."""
+    ts = spec.time_column or "ts_local_us"
+    lineage = list(spec.lineage_key)
+    return (
+        TableStore(lake, spec)
+        .scan()
+        .filter(_partition_filter(pairs))
+        .group_by("exchange", "date")
+        .agg(
+            rows=pl.len().cast(pl.Int64),
+            null_cells=pl.sum_horizontal([pl.col(c).null_count() for c in spec.column_names]).cast(pl.Int64),
+            duplicate_lineage_rows=(pl.len() - pl.struct(lineage).n_unique()).cast(pl.Int64),
+            min_ts_us=pl.col(ts).min(),
+            max_ts_us=pl.col(ts).max(),
+        )
+        .collect()
+    )
+
+
+def quarantine_counts(
+    lake: Lake, table: str, pairs: Set[tuple[str, dt.date]], timezones: Mapping[str, str]
+) -> pl.DataFrame:
+    """Distinct quarantined bronze rows per (exchange, date) among ``pairs`` (rows without a time have no date)."""
+    exchanges = sorted({e for e, _ in pairs if e in timezones})
+    if not exchanges:
+        return pl.DataFrame(schema={"exchange": pl.String, "date": pl.Date, "quarantined_rows": pl.Int64})
+    dates = [d for _, d in pairs]
+    # One day of margin each side covers every timezone offset; the exact local date is computed below.
+    lo = to_us(min(dates)) - US_PER_DAY
+    hi = to_us(max(dates)) + 2 * US_PER_DAY
+    return (
+        TableStore(lake, QUARANTINE)
+        .scan()
+        .filter(
+            (pl.col("table_name") == table)
+            & pl.col("exchange").is_in(exchanges)
+            & pl.col("ts_local_us").is_between(lo, hi, closed="left")
+        )
+        .with_columns(date=local_date_by_exchange(exchanges, dict(timezones)))
+        .filter(_partition_filter(pairs))
+        .group_by("exchange", "date")
+        .agg(quarantined_rows=pl.struct("file_id", "file_line_number").n_unique().cast(pl.Int64))
+        .collect()
+    )
+
+
+def summarize(lake: Lake, host: PluginHost, table: str, pairs: Set[tuple[str, dt.date]]) -> pl.DataFrame:
+    """dq_summary rows for ``pairs`` of ``table`` (partitions with nothing left get zero counts)."""
+    spec = host.table(table)
+    keys = pl.DataFrame(sorted(pairs), schema={"exchange": pl.String, "date": pl.Date}, orient="row")
+    out = (
+        keys.join(silver_stats(lake, spec, pairs), on=["exchange", "date"], how="left")
+        .join(quarantine_counts(lake, table, pairs, host.timezones()), on=["exchange", "date"], how="left")
+        .with_columns(
+            pl.col("rows", "null_cells", "duplicate_lineage_rows", "quarantined_rows").fill_null(0),
+            table_name=pl.lit(table),
+            computed_at_us=pl.lit(now_us(), pl.Int64),
+        )
+    )
+    return out.select(DQ_SUMMARY.column_names).cast(dict(DQ_SUMMARY.schema))
+
+
+def recompute(lake: Lake, host: PluginHost, touched: Partitions) -> int:
+    """Rewrite dq_summary for every touched partition; returns the number of rows written.
+
+    Runs under ``<lake>/_state/dq.lock``: two processes summarising one partition take turns, so the
+    one that commits last also read last and saw every silver commit before it.
+    """
+    touched = {t: pairs for t, pairs in touched.items() if pairs}
+    if not touched:
+        return 0
+    written = 0
+    lake.state.mkdir(parents=True, exist_ok=True)
+    with FileLock(lake.state / "dq.lock"):
+        for table, pairs in sorted(touched.items()):
+            rows = summarize(lake, host, table, pairs)
+            predicate = all_of(equals("table_name", table), _partition_predicate(pairs))
+            with_commit_retry(lambda: TableStore(lake, DQ_SUMMARY).replace_where(rows, predicate))  # noqa: B023
+            written += rows.height
+    return written
+
+
+def read(lake: Lake, *, table: str | None = None, exchange: str | None = None) -> pl.DataFrame:
+    scan = TableStore(lake, DQ_SUMMARY).scan()
+    if table is not None:
+        scan = scan.filter(pl.col("table_name") == table)
+    if exchange is not None:
+        scan = scan.filter(pl.col("exchange") == exchange)
+    return scan.sort("table_name", "exchange", "date").collect()

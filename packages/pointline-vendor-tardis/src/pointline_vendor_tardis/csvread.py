@@ -1,0 +1,215 @@
+"""Reading Tardis CSV files (gzip or plain) into Polars frames with physical line numbers.
+
+A file is read as a stream of byte blocks, each cut at a line end and parsed by Polars on its own, so
+memory is bounded by the block size whatever the file size. Every row keeps ``file_line_number``: its
+physical line in the file (the header is line 1), counted before anything is filtered.
+
+Fixed-point columns are read as text (never through a float) and every other column with the type the
+caller asks for. Bad input is a :class:`~pointline.errors.BronzeFormatError` naming the file, the line
+and the column: an empty file, a truncated or corrupt gzip stream, a missing column, a row with too
+many or too few fields, or a cell that does not parse as its column's type.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from pointline.errors import BronzeFormatError
+
+LINE = "file_line_number"
+GZIP_MAGIC = b"\x1f\x8b"
+MIN_BLOCK_BYTES = 1 << 16
+MAX_BLOCK_BYTES = 1 << 28
+_FIRST_GUESS_BYTES_PER_ROW = 96
+# A byte that never occurs in Tardis CSV: used to read each line as one text cell when locating errors.
+_WHOLE_LINE = "\x01"
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[BinaryIO]:
+    """A bronze file open for binary reading, gzip (recognised by its magic bytes) decompressed."""
+    with path.open("rb") as raw:
+        if raw.read(2) != GZIP_MAGIC:
+            raw.seek(0)
+            yield raw
+            return
+        raw.seek(0)
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped  # type: ignore[misc]
+
+
+class CsvFile:
+    """One Tardis CSV file: its header, and its rows in blocks of parsed frames."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._where = str(path)
+        self._block_bytes: int | None = None
+
+    def error(self, message: str, *, line: int | None = None, column: str | None = None) -> BronzeFormatError:
+        return BronzeFormatError(message, path=self._where, line=line, column=column)
+
+    # -- raw bytes -------------------------------------------------------------------------------
+    def _blocks(self, stream: BinaryIO) -> Iterator[bytes]:
+        """Blocks of whole lines after the header (the file's last line may lack its ``\\n``).
+
+        Each read asks for ``self._block_bytes`` bytes (None: the rest of the file), a size the caller
+        adapts between blocks so a block holds about the requested number of rows.
+        """
+        carry = b""
+        while True:
+            size = self._block_bytes
+            data = stream.read() if size is None else stream.read(size)
+            if not data:
+                if carry:
+                    yield carry
+                return
+            buffer = carry + data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:  # one line longer than the block: keep reading until it ends
+                carry = buffer
+                continue
+            carry = buffer[cut + 1 :]
+            yield buffer[: cut + 1]
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def frames(
+        self,
+        *,
+        typed: Mapping[str, pl.DataType],
+        required: Sequence[str],
+        batch_rows: int | None = None,
+    ) -> Iterator[pl.DataFrame]:
+        """Parsed frames of the file, each with every header column plus ``file_line_number``.
+
+        ``typed`` gives the dtype of columns that must not be read as text; missing ``required``
+        columns fail the file. ``batch_rows`` None parses the whole file at once (read_and_parse);
+        otherwise frames hold about ``batch_rows`` rows each. Blank lines are skipped (they hold no
+        data) but still count as physical lines. A file with a header and no rows yields one empty
+        frame. With ``batch_rows``, a file whose gzip stream is cut short raises after the frames read
+        before the cut: callers must treat the whole file as failed.
+        """
+        self._block_bytes = None if batch_rows is None else _clamp(batch_rows * _FIRST_GUESS_BYTES_PER_ROW)
+        line = 2
+        yielded = False
+        try:
+            with _open(self.path) as stream:
+                names = self._check_header(stream.readline(), required)
+                header = ",".join(names).encode() + b"\n"
+                for block in self._blocks(stream):
+                    frame = self._parse(header, block, names, typed, line)
+                    if batch_rows is not None and frame.height:
+                        self._block_bytes = _clamp(int(len(block) / frame.height * batch_rows))
+                    line += frame.height
+                    frame = _drop_blank(frame, names)
+                    if frame.height or not yielded:
+                        yielded = True
+                        yield frame
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise self.error(f"truncated or corrupt gzip stream ({exc}); re-download the file") from None
+        if not yielded:
+            yield self._parse(header, b"", names, typed, 2)
+
+    def _check_header(self, header: bytes, required: Sequence[str]) -> list[str]:
+        if not header.strip():
+            raise self.error("empty file: no header line (expected a Tardis CSV header)", line=1)
+        try:
+            names = header.decode("utf-8-sig").rstrip("\r\n").split(",")
+        except UnicodeDecodeError:
+            raise self.error("header is not UTF-8 text: not a Tardis CSV file", line=1) from None
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise self.error(f"header repeats column(s) {', '.join(dupes)}", line=1, column=dupes[0])
+        missing = [c for c in required if c not in names]
+        if missing:
+            raise self.error(
+                f"missing column(s) {', '.join(missing)} in header (found: {', '.join(names)})", line=1, column=missing[0]
+            )
+        return names
+
+    def _parse(
+        self, header: bytes, block: bytes, names: list[str], typed: Mapping[str, pl.DataType], first_line: int
+    ) -> pl.DataFrame:
+        overrides = {n: t for n, t in typed.items() if n in names}
+        data = header + block
+        try:
+            frame = pl.read_csv(data, infer_schema=False, schema_overrides=overrides, raise_if_empty=False)
+        except pl.exceptions.PolarsError as exc:
+            raise self._locate(data, names, overrides, first_line, exc) from None
+        if frame.width != len(names):
+            raise self.error(f"parsed {frame.width} columns, the header has {len(names)}", line=1)
+        # A row with too few fields is padded with nulls by the CSV reader. Only rows whose last field is
+        # null can be such rows, so the (slower) per-line field count runs only when that happens.
+        if frame.height and frame.get_column(names[-1]).null_count():
+            self._check_field_counts(data, len(names), first_line)
+        return frame.with_columns(pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64).alias(LINE))
+
+    def _lines(self, data: bytes) -> pl.Series:
+        """Each line of ``data`` after the header as one text cell (blank lines are null)."""
+        return pl.read_csv(
+            data, has_header=False, skip_rows=1, separator=_WHOLE_LINE, quote_char=None, schema={"line": pl.String()}
+        ).get_column("line")
+
+    def _check_field_counts(self, data: bytes, width: int, first_line: int) -> None:
+        lines = self._lines(data)
+        bad = (
+            pl.DataFrame({"text": lines})
+            .with_row_index("i")
+            .filter(
+                pl.col("text").is_not_null()
+                & ~pl.col("text").str.contains('"', literal=True)  # quoted fields may hold commas
+                & (pl.col("text").str.count_matches(",", literal=True) != width - 1)
+            )
+            .head(1)
+        )
+        if bad.height:
+            i, text = bad.row(0)
+            fields = text.count(",") + 1
+            raise self.error(f"row has {fields} fields, the header has {width}", line=first_line + i)
+
+    def _locate(
+        self, data: bytes, names: list[str], typed: Mapping[str, pl.DataType], first_line: int, exc: Exception
+    ) -> BronzeFormatError:
+        """Turn a CSV reader failure into an error naming the offending line and column."""
+        self._check_field_counts(data, len(names), first_line)
+        try:
+            text = pl.read_csv(data, infer_schema=False, raise_if_empty=False)
+        except pl.exceptions.PolarsError:
+            return self.error(f"unreadable CSV: {str(exc).splitlines()[0]}")
+        for name, dtype in typed.items():
+            cast = text.get_column(name).cast(dtype, strict=False)
+            bad = text.get_column(name).is_not_null() & cast.is_null()
+            if bad.any():
+                i = int(bad.arg_true()[0])
+                value = text.get_column(name)[i]
+                return self.error(f"cannot parse {value!r} as {_type_name(dtype)}", line=first_line + i, column=name)
+        return self.error(f"unreadable CSV: {str(exc).splitlines()[0]}")
+
+
+def _drop_blank(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Drop rows that came from blank lines (every field null); line numbers stay physical."""
+    if not frame.height:
+        return frame
+    blank = pl.all_horizontal(pl.col(names).is_null())
+    if not frame.select(blank.any()).item():
+        return frame
+    return frame.filter(~blank)
+
+
+def _clamp(size: int) -> int:
+    return max(MIN_BLOCK_BYTES, min(MAX_BLOCK_BYTES, size))
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "an integer"
+    if dtype.is_float():
+        return "a number"
+    return str(dtype)
