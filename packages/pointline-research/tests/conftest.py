@@ -12,7 +12,7 @@ from pointline.plugins.host import PluginHost, reset_host
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from research_kit import ResearchTestPlugin  # noqa: E402
+from research_kit import ResearchTestPlugin
 
 
 @pytest.fixture(autouse=True)

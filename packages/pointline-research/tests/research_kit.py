@@ -140,21 +140,33 @@ def events(spec: TableSpec, rows: Sequence[Mapping[str, object]], *, exchange: s
     filled = []
     for i, row in enumerate(rows):
         full: dict[str, object] = {c: _DEFAULTS.get(c) for c in schema.names()}
-        full.update({"exchange": exchange, "ts_exch_us": row.get("ts_local_us"), "file_id": 1, "file_line_number": i + 2})
+        full.update(
+            {"exchange": exchange, "ts_exch_us": row.get("ts_local_us"), "file_id": 1, "file_line_number": i + 2}
+        )
         full.update(row)
         filled.append(full)
     frame = pl.DataFrame(filled, schema={**schema, "date": pl.Date})
     return frame.with_columns(date=local_date(pl.col("ts_local_us"), TIMEZONES[exchange]))
 
 
-def write_events(lake: Lake, spec: TableSpec, rows: Sequence[Mapping[str, object]], *, exchange: str = UTC_EX) -> pl.DataFrame:
+def write_events(
+    lake: Lake, spec: TableSpec, rows: Sequence[Mapping[str, object]], *, exchange: str = UTC_EX
+) -> pl.DataFrame:
     """Append event rows (one commit) and return the frame written."""
     frame = events(spec, rows, exchange=exchange)
     TableStore(lake, spec).append(frame)
     return frame
 
 
-def manifest_row(file_id: int, path: str, *, table: str = "trades", status: str = "success", exchange: str | None = UTC_EX, **extra: object) -> dict[str, object]:
+def manifest_row(
+    file_id: int,
+    path: str,
+    *,
+    table: str = "trades",
+    status: str = "success",
+    exchange: str | None = UTC_EX,
+    **extra: object,
+) -> dict[str, object]:
     row: dict[str, object] = {
         "file_id": file_id,
         "vendor": "pathvendor",
@@ -184,7 +196,9 @@ def write_manifest(lake: Lake, rows: Sequence[dict[str, object]]) -> None:
     TableStore(lake, INGEST_MANIFEST).append(pl.DataFrame(list(rows), schema=INGEST_MANIFEST.schema))
 
 
-def log_row(file_id: int, path: str, *, status: str, reason: str | None, error: str | None = None, table: str = "trades") -> dict[str, object]:
+def log_row(
+    file_id: int, path: str, *, status: str, reason: str | None, error: str | None = None, table: str = "trades"
+) -> dict[str, object]:
     return {
         "run_id": "run-1",
         "file_id": file_id,
@@ -208,7 +222,18 @@ def write_log(lake: Lake, rows: Sequence[dict[str, object]]) -> None:
     TableStore(lake, VALIDATION_LOG).append(pl.DataFrame(list(rows), schema=VALIDATION_LOG.schema))
 
 
-def quarantine_row(file_id: int, line: int, rule: str, *, symbol: str, ts: int | None, table: str = "trades", exchange: str = UTC_EX, column: str | None = "px", raw: str | None = "1.23") -> dict[str, object]:
+def quarantine_row(
+    file_id: int,
+    line: int,
+    rule: str,
+    *,
+    symbol: str,
+    ts: int | None,
+    table: str = "trades",
+    exchange: str = UTC_EX,
+    column: str | None = "px",
+    raw: str | None = "1.23",
+) -> dict[str, object]:
     return {
         "table_name": table,
         "exchange": exchange,

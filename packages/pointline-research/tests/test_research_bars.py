@@ -6,16 +6,23 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from research_kit import HOUR, T0
-
 from pointline_research import bars
 from pointline_research.bars import BAR_COLUMNS
 from pointline_research.errors import ResearchInputError
+from research_kit import HOUR, T0
 
 MIN = 60_000_000
 
 
-def trades(ts: list[int], px: list[str], qty: list[str], side: list[int] | None = None, *, px_scale: int = 1, qty_scale: int = 3) -> pl.DataFrame:
+def trades(
+    ts: list[int],
+    px: list[str],
+    qty: list[str],
+    side: list[int] | None = None,
+    *,
+    px_scale: int = 1,
+    qty_scale: int = 3,
+) -> pl.DataFrame:
     n = len(ts)
     return pl.DataFrame(
         {
@@ -43,7 +50,12 @@ def test_time_bars_are_half_open_labelled_by_end_and_exact() -> None:
     assert out.get_column("bar_start").to_list() == [T0, T0 + MIN, T0 + 2 * MIN]
     assert out.get_column("bar_end").to_list() == [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]
     first = out.row(0, named=True)
-    assert (first["open"], first["high"], first["low"], first["close"]) == (Decimal("67000.1"), Decimal("67000.3"), Decimal("67000.1"), Decimal("67000.3"))
+    assert (first["open"], first["high"], first["low"], first["close"]) == (
+        Decimal("67000.1"),
+        Decimal("67000.3"),
+        Decimal("67000.1"),
+        Decimal("67000.3"),
+    )
     assert first["volume"] == Decimal("0.003")
     assert first["dollar_volume"] == Decimal("67000.1") * Decimal("0.001") + Decimal("67000.3") * Decimal("0.002")
     assert first["dollar_volume"] == Decimal("201.0007")  # exact: no float, no rounding to the price scale
@@ -63,11 +75,16 @@ def test_time_bars_in_an_exchange_timezone_follow_local_midnight() -> None:
 
 
 def test_time_bars_keep_the_lazy_or_eager_kind_and_group_by() -> None:
-    t = trades([T0, T0 + 1, T0 + 2], ["1.0", "5.0", "2.0"], ["1.000", "1.000", "1.000"]).with_columns(symbol_id=pl.Series([1, 2, 1]))
+    t = trades([T0, T0 + 1, T0 + 2], ["1.0", "5.0", "2.0"], ["1.000", "1.000", "1.000"]).with_columns(
+        symbol_id=pl.Series([1, 2, 1])
+    )
     lazy = bars.time_bars(t.lazy(), every="1m", by="symbol_id")
     assert isinstance(lazy, pl.LazyFrame)
     out = lazy.collect()
-    assert out.select("symbol_id", "open", "close", "trade_count").rows() == [(1, Decimal("1.0"), Decimal("2.0"), 2), (2, Decimal("5.0"), Decimal("5.0"), 1)]
+    assert out.select("symbol_id", "open", "close", "trade_count").rows() == [
+        (1, Decimal("1.0"), Decimal("2.0"), 2),
+        (2, Decimal("5.0"), Decimal("5.0"), 1),
+    ]
 
 
 def test_volume_bars_put_the_crossing_trade_in_the_bar_it_completes() -> None:
@@ -99,10 +116,15 @@ def test_fractional_thresholds_are_exact() -> None:
 
 
 def test_tick_bars_count_trades_per_group() -> None:
-    t = trades([T0 + i for i in range(5)], ["1.0", "2.0", "3.0", "4.0", "5.0"], ["1.000"] * 5).with_columns(symbol_id=pl.Series([7, 7, 8, 7, 8]))
+    t = trades([T0 + i for i in range(5)], ["1.0", "2.0", "3.0", "4.0", "5.0"], ["1.000"] * 5).with_columns(
+        symbol_id=pl.Series([7, 7, 8, 7, 8])
+    )
     assert bars.tick_bars(t, 2).get_column("close").to_list() == [Decimal("2.0"), Decimal("4.0")]
     grouped = bars.tick_bars(t, 2, by="symbol_id")
-    assert grouped.select("symbol_id", "open", "close").rows() == [(7, Decimal("1.0"), Decimal("2.0")), (8, Decimal("3.0"), Decimal("5.0"))]
+    assert grouped.select("symbol_id", "open", "close").rows() == [
+        (7, Decimal("1.0"), Decimal("2.0")),
+        (8, Decimal("3.0"), Decimal("5.0")),
+    ]
 
 
 def test_bars_use_the_total_order_for_open_and_close() -> None:
@@ -124,6 +146,9 @@ def test_bars_explain_what_they_need() -> None:
         bars.volume_bars(trades([T0], ["1.0"], ["1.000"]), 0)
     with pytest.raises(ResearchInputError, match="positive integer"):
         bars.tick_bars(raw, 0, price="px_int", size="qty_int")
-    wide = pl.DataFrame({"ts_local_us": [T0], "px": [Decimal("1")], "qty": [Decimal("1")]}, schema_overrides={"px": pl.Decimal(38, 18), "qty": pl.Decimal(38, 18)})
+    wide = pl.DataFrame(
+        {"ts_local_us": [T0], "px": [Decimal("1")], "qty": [Decimal("1")]},
+        schema_overrides={"px": pl.Decimal(38, 18), "qty": pl.Decimal(38, 18)},
+    )
     with pytest.raises(ResearchInputError, match="exact notional"):
         bars.time_bars(wide)

@@ -8,10 +8,9 @@ import polars as pl
 import pytest
 from pointline.config import Lake
 from pointline.tables.canonical import QUOTES, TRADES, book_snapshot
-from research_kit import DAY, HOUR, T0, UTC_EX, ids_of, version, write_dim, write_events
-
 from pointline_research import joins
 from pointline_research.errors import ResearchInputError
+from research_kit import DAY, HOUR, T0, UTC_EX, ids_of, version, write_dim, write_events
 
 
 def frame(**columns: list[object]) -> pl.DataFrame:
@@ -75,16 +74,49 @@ def test_lazy_in_lazy_out_and_custom_keys() -> None:
 def market(lake: Lake) -> tuple[Lake, list[int]]:
     """BTCUSDT with a tick change at noon; quotes before and after it; a quote the hour before the day."""
     noon = T0 + 12 * HOUR
-    dim = write_dim(lake, [version("BTCUSDT", T0 - DAY, noon, price_increment="0.1"), version("BTCUSDT", noon, price_increment="0.01")])
+    dim = write_dim(
+        lake,
+        [version("BTCUSDT", T0 - DAY, noon, price_increment="0.1"), version("BTCUSDT", noon, price_increment="0.01")],
+    )
     old, new = ids_of(dim, "BTCUSDT")
     write_events(
         lake,
         QUOTES,
         [
-            {"symbol_id": old, "ts_local_us": T0 - 30 * 60_000_000, "bid_px_int": 10, "bid_qty_int": 1, "ask_px_int": 11, "ask_qty_int": 1},
-            {"symbol_id": old, "ts_local_us": noon - 10, "bid_px_int": 20, "bid_qty_int": 1, "ask_px_int": 21, "ask_qty_int": 1},
-            {"symbol_id": new, "ts_local_us": noon + 10, "bid_px_int": 300, "bid_qty_int": 1, "ask_px_int": 301, "ask_qty_int": 1, "file_id": 2},
-            {"symbol_id": new, "ts_local_us": noon + 10, "bid_px_int": 305, "bid_qty_int": 1, "ask_px_int": 306, "ask_qty_int": 1, "file_id": 2},
+            {
+                "symbol_id": old,
+                "ts_local_us": T0 - 30 * 60_000_000,
+                "bid_px_int": 10,
+                "bid_qty_int": 1,
+                "ask_px_int": 11,
+                "ask_qty_int": 1,
+            },
+            {
+                "symbol_id": old,
+                "ts_local_us": noon - 10,
+                "bid_px_int": 20,
+                "bid_qty_int": 1,
+                "ask_px_int": 21,
+                "ask_qty_int": 1,
+            },
+            {
+                "symbol_id": new,
+                "ts_local_us": noon + 10,
+                "bid_px_int": 300,
+                "bid_qty_int": 1,
+                "ask_px_int": 301,
+                "ask_qty_int": 1,
+                "file_id": 2,
+            },
+            {
+                "symbol_id": new,
+                "ts_local_us": noon + 10,
+                "bid_px_int": 305,
+                "bid_qty_int": 1,
+                "ask_px_int": 306,
+                "ask_qty_int": 1,
+                "file_id": 2,
+            },
         ],
     )
     write_events(
@@ -117,17 +149,40 @@ def test_trades_with_quotes_tolerance_and_lookback(market: tuple[Lake, list[int]
     assert stale.get_column("bid_px").to_list() == [None, Decimal("2.0"), Decimal("3.05")]
     short = joins.trades_with_quotes(UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-02", lookback="1m").collect()
     assert short.get_column("bid_px").to_list()[0] is None  # the 23:30 quote is beyond a 1-minute lookback
-    raw = joins.trades_with_quotes(UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-02", decoded=False, trade_columns=["px_int"]).collect()
+    raw = joins.trades_with_quotes(
+        UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-02", decoded=False, trade_columns=["px_int"]
+    ).collect()
     assert raw.get_column("bid_px_int").to_list() == [10, 20, 305]
-    assert "px_int" in raw.columns and "ts_local_us" in raw.columns
+    assert "px_int" in raw.columns
+    assert "ts_local_us" in raw.columns
 
 
 def test_trades_with_book_keeps_the_best_levels(market: tuple[Lake, list[int]]) -> None:
-    lake, (old, new) = market
-    write_events(lake, book_snapshot(25), [{"symbol_id": new, "ts_local_us": T0 + 12 * HOUR, "ask0_px_int": 2110, "bid0_px_int": 2100, "ask1_px_int": 2120, "ask2_px_int": 2130}])
+    lake, (_, new) = market
+    write_events(
+        lake,
+        book_snapshot(25),
+        [
+            {
+                "symbol_id": new,
+                "ts_local_us": T0 + 12 * HOUR,
+                "ask0_px_int": 2110,
+                "bid0_px_int": 2100,
+                "ask1_px_int": 2120,
+                "ask2_px_int": 2130,
+            }
+        ],
+    )
     out = joins.trades_with_book(UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-02", levels=2).collect()
     assert [c for c in out.columns if c.startswith(("ask", "bid"))] == [
-        "ask0_px", "ask0_qty", "bid0_px", "bid0_qty", "ask1_px", "ask1_qty", "bid1_px", "bid1_qty",
+        "ask0_px",
+        "ask0_qty",
+        "bid0_px",
+        "bid0_qty",
+        "ask1_px",
+        "ask1_qty",
+        "bid1_px",
+        "bid1_qty",
     ]
     assert out.get_column("ask1_px").to_list() == [None, Decimal("21.20"), Decimal("21.20")]
     assert out.get_column("book_symbol_id").to_list() == [None, new, new]

@@ -20,12 +20,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pointline.config import Lake
 from pointline.tables.canonical import TRADES
+from pointline_research import bars, discovery, joins, query
 from research_kit import T0, UTC_EX, ids_of, version, write_dim, write_events
 
-from pointline_research import bars, discovery, joins, query
-
-PIT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-LAKE = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PIT = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+# Bars are cheap and a trailing partial bar needs a lucky draw to show a violation: search harder.
+PIT_BARS = settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+LAKE = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 SPAN = 60  # µs offsets from T0: a small span makes equal timestamps (ties) frequent
 
 
@@ -49,8 +56,13 @@ def _rows(draw: st.DrawFn, n: int, first_line: int, low: int = 0) -> list[dict[s
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     schema = {
-        "ts_local_us": pl.Int64, "ts_exch_us": pl.Int64, "file_id": pl.Int64, "file_line_number": pl.Int64,
-        "side": pl.Int8, "px": pl.Decimal(38, 1), "qty": pl.Decimal(38, 3),
+        "ts_local_us": pl.Int64,
+        "ts_exch_us": pl.Int64,
+        "file_id": pl.Int64,
+        "file_line_number": pl.Int64,
+        "side": pl.Int8,
+        "px": pl.Decimal(38, 1),
+        "qty": pl.Decimal(38, 3),
     }
     return pl.DataFrame(rows, schema=schema)
 
@@ -85,18 +97,24 @@ def _reference_asof(left: pl.DataFrame, right: pl.DataFrame, tolerance: int | No
     out = []
     for row in left.sort(ORDER).iter_rows(named=True):
         t = row["ts_local_us"]
-        hits = [r for r in ordered if r["ts_local_us"] <= t and (tolerance is None or r["ts_local_us"] >= t - tolerance)]
+        hits = [
+            r for r in ordered if r["ts_local_us"] <= t and (tolerance is None or r["ts_local_us"] >= t - tolerance)
+        ]
         out.append(hits[-1]["px"] if hits else None)
     return out
 
 
 @PIT
 @given(left=scenario(), right=scenario(), tolerance=st.one_of(st.none(), st.integers(0, 20)))
-def test_asof_join_is_point_in_time(left: tuple[pl.DataFrame, pl.DataFrame, int], right: tuple[pl.DataFrame, pl.DataFrame, int], tolerance: int | None) -> None:
+def test_asof_join_is_point_in_time(
+    left: tuple[pl.DataFrame, pl.DataFrame, int], right: tuple[pl.DataFrame, pl.DataFrame, int], tolerance: int | None
+) -> None:
     trades, trades_edit, cut = left
     quotes, quotes_edit, _ = right
     # The cut of the left scenario applies to both sides: edit the quotes after it as well.
-    quotes_edit = pl.concat([quotes.filter(pl.col("ts_local_us") <= cut), quotes_edit.filter(pl.col("ts_local_us") > cut)])
+    quotes_edit = pl.concat(
+        [quotes.filter(pl.col("ts_local_us") <= cut), quotes_edit.filter(pl.col("ts_local_us") > cut)]
+    )
     q = quotes.select(*ORDER, "px")
     before = joins.asof_join(trades, q, tolerance=tolerance, suffix="_q")
     after = joins.asof_join(trades_edit, quotes_edit.select(*ORDER, "px"), tolerance=tolerance, suffix="_q")
@@ -116,7 +134,7 @@ BAR_MAKERS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
 }
 
 
-@PIT
+@PIT_BARS
 @given(case=scenario(), kind=st.sampled_from(sorted(BAR_MAKERS)))
 def test_every_bar_type_is_point_in_time(case: tuple[pl.DataFrame, pl.DataFrame, int], kind: str) -> None:
     trades, edited, cut = case
@@ -148,7 +166,9 @@ def _reference_volume_bars(trades: pl.DataFrame, threshold: Decimal) -> list[tup
 def test_volume_bars_match_the_reference_rule(case: tuple[pl.DataFrame, pl.DataFrame, int], threshold: str) -> None:
     trades, _, _ = case
     out = bars.volume_bars(trades, threshold)
-    assert list(zip(out["volume"].to_list(), out["trade_count"].to_list(), strict=True)) == _reference_volume_bars(trades, Decimal(threshold))
+    assert list(zip(out["volume"].to_list(), out["trade_count"].to_list(), strict=True)) == _reference_volume_bars(
+        trades, Decimal(threshold)
+    )
 
 
 @PIT
@@ -161,7 +181,9 @@ def test_time_bars_match_a_reference_bucketing(case: tuple[pl.DataFrame, pl.Data
         expected.setdefault(row["ts_local_us"] // 7 * 7 + 7, []).append(row)
     assert out["bar_end"].to_list() == sorted(expected)
     assert out["close"].to_list() == [expected[k][-1]["px"] for k in sorted(expected)]
-    assert out["dollar_volume"].to_list() == [sum((r["px"] * r["qty"] for r in expected[k]), Decimal(0)) for k in sorted(expected)]
+    assert out["dollar_volume"].to_list() == [
+        sum((r["px"] * r["qty"] for r in expected[k]), Decimal(0)) for k in sorted(expected)
+    ]
 
 
 # -- against a lake ------------------------------------------------------------------------------------
@@ -179,9 +201,14 @@ def versioned_market(draw: st.DrawFn) -> dict[str, Any]:
         ts = T0 + draw(st.integers(0, SPAN))
         k = max(j for j in range(len(bounds) - 1) if bounds[j] <= ts)  # the version valid at ts
         count = draw(st.integers(1, 10**7))
-        trades.append({"ts_local_us": ts, "version": k, "count": count, "px": count * Decimal(increments[k]), "line": i + 2})
+        trades.append(
+            {"ts_local_us": ts, "version": k, "count": count, "px": count * Decimal(increments[k]), "line": i + 2}
+        )
     cut = T0 + draw(st.integers(0, SPAN))
-    late = [{"ts_local_us": draw(st.integers(cut + 1, T0 + SPAN + 10)), "count": draw(st.integers(1, 99)), "line": 500 + i} for i in range(draw(st.integers(1, 5)))]
+    late = [
+        {"ts_local_us": draw(st.integers(cut + 1, T0 + SPAN + 10)), "count": draw(st.integers(1, 99)), "line": 500 + i}
+        for i in range(draw(st.integers(1, 5)))
+    ]
     return {"bounds": bounds, "increments": increments, "trades": trades, "cut": cut, "late": late}
 
 
@@ -192,14 +219,27 @@ def test_query_decodes_each_row_with_the_version_valid_at_its_time_and_is_point_
         lake = Lake(Path(tmp))
         bounds, incs = market["bounds"], market["increments"]
         versions = [
-            version("BTCUSDT", bounds[k], bounds[k + 1] if bounds[k + 1] is not None else 2**63 - 1, price_increment=incs[k])
+            version(
+                "BTCUSDT", bounds[k], bounds[k + 1] if bounds[k + 1] is not None else 2**63 - 1, price_increment=incs[k]
+            )
             for k in range(len(incs))
         ]
         dim = write_dim(lake, [*versions, version("BTCUSDT_PERP", T0 - 1000, price_increment="0.3")])
         ids = ids_of(dim, "BTCUSDT")
         decoy = ids_of(dim, "BTCUSDT_PERP")[0]
-        rows = [{"symbol_id": ids[t["version"]], "ts_local_us": t["ts_local_us"], "px_int": t["count"], "qty_int": 1, "file_line_number": t["line"]} for t in market["trades"]]
-        write_events(lake, TRADES, [*rows, {"symbol_id": decoy, "ts_local_us": T0, "px_int": 1, "qty_int": 1, "file_id": 5}])
+        rows = [
+            {
+                "symbol_id": ids[t["version"]],
+                "ts_local_us": t["ts_local_us"],
+                "px_int": t["count"],
+                "qty_int": 1,
+                "file_line_number": t["line"],
+            }
+            for t in market["trades"]
+        ]
+        write_events(
+            lake, TRADES, [*rows, {"symbol_id": decoy, "ts_local_us": T0, "px_int": 1, "qty_int": 1, "file_id": 5}]
+        )
         start, end = T0, T0 + SPAN + 20
 
         def read() -> pl.DataFrame:
@@ -210,13 +250,24 @@ def test_query_decodes_each_row_with_the_version_valid_at_its_time_and_is_point_
         assert list(zip(before["ts_local_us"], before["file_line_number"], before["px"], strict=True)) == expected
         # as-of symbol resolution from the dimension agrees with the versions' windows
         for t in market["trades"]:
-            at = discovery.list_symbols(UTC_EX, asof=t["ts_local_us"], search="BTCUSDT", lake=lake).filter(pl.col("exchange_symbol") == "BTCUSDT")
+            at = discovery.list_symbols(UTC_EX, asof=t["ts_local_us"], search="BTCUSDT", lake=lake).filter(
+                pl.col("exchange_symbol") == "BTCUSDT"
+            )
             assert at.get_column("symbol_id").to_list() == [ids[t["version"]]]
         cut = market["cut"]
         late_rows = []
         for r in market["late"]:
             k = max(j for j in range(len(bounds) - 1) if bounds[j] <= r["ts_local_us"])
-            late_rows.append({"symbol_id": ids[k], "ts_local_us": r["ts_local_us"], "px_int": r["count"], "qty_int": 1, "file_id": 7, "file_line_number": r["line"]})
+            late_rows.append(
+                {
+                    "symbol_id": ids[k],
+                    "ts_local_us": r["ts_local_us"],
+                    "px_int": r["count"],
+                    "qty_int": 1,
+                    "file_id": 7,
+                    "file_line_number": r["line"],
+                }
+            )
         write_events(lake, TRADES, late_rows)
         after = read()
         assert _until(before, "ts_local_us", cut).equals(_until(after, "ts_local_us", cut))

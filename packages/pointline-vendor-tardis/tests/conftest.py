@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from pointline.config import Lake
 from pointline.plugins.host import PluginHost, reset_host
+
 from pointline_vendor_tardis import hooks
 from pointline_vendor_tardis.vendor import TardisVendor
 

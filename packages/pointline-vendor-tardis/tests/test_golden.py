@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from tardis_helpers import ALL_SAMPLES, GZ_DIR, GZ_SAMPLES, PLAIN_SAMPLES, SAMPLES, bronze_file, csv_rows
-
 from pointline.codec import decode, encode
 from pointline.dims.infer import decimal_places_expr
+from tardis_helpers import ALL_SAMPLES, GZ_DIR, GZ_SAMPLES, PLAIN_SAMPLES, SAMPLES, bronze_file, csv_rows
+
 from pointline_vendor_tardis.parsers import DATA_TYPES
 from pointline_vendor_tardis.vendor import TardisVendor
 
@@ -146,15 +146,23 @@ def test_quotes_take_columns_by_name_not_position(vendor: TardisVendor) -> None:
 
 
 def test_book_snapshot_levels_interleave_asks_and_bids(vendor: TardisVendor) -> None:
-    frame = vendor.read_and_parse(bronze_file(SAMPLES / "binance-futures_book_snapshot_5_BTCUSDT.csv", "book_snapshot_5"))
+    frame = vendor.read_and_parse(
+        bronze_file(SAMPLES / "binance-futures_book_snapshot_5_BTCUSDT.csv", "book_snapshot_5")
+    )
     assert isinstance(frame, pl.DataFrame)
     first = frame.row(0, named=True)
     # Row 1: asks[0] 11657.08 x 1.714, bids[0] 11657.07 x 10.896, asks[1] 11657.54 x 5.4, bids[1] 11656.97 x 0.2
-    assert (first["ask0_px"], first["ask0_qty"], first["bid0_px"], first["bid0_qty"]) == ("11657.08", "1.714", "11657.07", "10.896")
+    assert (first["ask0_px"], first["ask0_qty"], first["bid0_px"], first["bid0_qty"]) == (
+        "11657.08",
+        "1.714",
+        "11657.07",
+        "10.896",
+    )
     assert (first["ask1_px"], first["bid1_px"]) == ("11657.54", "11656.97")
     px = [Decimal(first[f"ask{i}_px"]) for i in range(5)]
     bids = [Decimal(first[f"bid{i}_px"]) for i in range(5)]
-    assert px == sorted(px) and bids == sorted(bids, reverse=True)  # asks ascending, bids descending
+    assert px == sorted(px)
+    assert bids == sorted(bids, reverse=True)
 
 
 def test_options_chain_real_header_and_empty_fields(vendor: TardisVendor) -> None:
@@ -164,11 +172,16 @@ def test_options_chain_real_header_and_empty_fields(vendor: TardisVendor) -> Non
     assert first["option_type"] == "put"
     assert first["strike"] == 9875.0
     assert first["expiry_ts_us"] == 1591689600000000
-    assert first["bid_iv"] == 55.91 and first["underlying_index"] == "SYN.BTC-9JUN20"
+    assert first["bid_iv"] == 55.91
+    assert first["underlying_index"] == "SYN.BTC-9JUN20"
     # Rows 4 and 6 of the file (lines 5 and 7) have empty quotes or greeks: nulls, not zeros.
     assert frame.null_count().row(0, named=True)["open_interest"] >= 1
     assert set(frame.get_column("exchange_symbol")) == {
-        "BTC-9JUN20-9875-P", "BTC-9JUN20-10000-C", "BTC-10JUN20-10000-C", "ETH-9JUN20-250-P", "ETH-9JUN20-300-C",
+        "BTC-9JUN20-9875-P",
+        "BTC-9JUN20-10000-C",
+        "BTC-10JUN20-10000-C",
+        "ETH-9JUN20-250-P",
+        "ETH-9JUN20-300-C",
     }
 
 
@@ -187,9 +200,18 @@ def test_decoded_fixed_point_equals_the_csv_decimals(vendor: TardisVendor, path:
     table = DATA_TYPES[data_type].table
     rows = csv_rows(path)
     columns = [c.source_name for c in table.fixed_point_columns]
-    places = frame.select(decimal_places_expr(pl.col(c)).max().alias(c) for c in columns).row(0, named=True) if columns else {}
+    places = (
+        frame.select(decimal_places_expr(pl.col(c)).max().alias(c) for c in columns).row(0, named=True)
+        if columns
+        else {}
+    )
     increments = {
-        kind: format(Decimal(1).scaleb(-max((places[c.source_name] or 0) for c in table.fixed_point_columns if c.fixed_point == kind)), "f")
+        kind: format(
+            Decimal(1).scaleb(
+                -max((places[c.source_name] or 0) for c in table.fixed_point_columns if c.fixed_point == kind)
+            ),
+            "f",
+        )
         for kind in {c.fixed_point for c in table.fixed_point_columns}
     }
     exprs: list[pl.Expr] = []

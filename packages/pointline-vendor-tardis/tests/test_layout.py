@@ -24,31 +24,62 @@ def place(bronze: Path, relative: str, content: bytes = b"x") -> Path:
 @pytest.mark.parametrize(
     ("name", "exchange", "data_type", "day", "symbol"),
     [
-        ("binance-futures_book_snapshot_25_2020-09-01_BTCUSDT.csv.gz", "binance-futures", "book_snapshot_25", "2020-09-01", "BTCUSDT"),
-        ("deribit_incremental_book_L2_2020-04-01_BTC-PERPETUAL.csv.gz", "deribit", "incremental_book_L2", "2020-04-01", "BTC-PERPETUAL"),
-        ("okex-futures_derivative_ticker_2026-08-10_BTC-USD_UM_XPERP-310404.csv.gz", "okex-futures", "derivative_ticker", "2026-08-10", "BTC-USD_UM_XPERP-310404"),
+        (
+            "binance-futures_book_snapshot_25_2020-09-01_BTCUSDT.csv.gz",
+            "binance-futures",
+            "book_snapshot_25",
+            "2020-09-01",
+            "BTCUSDT",
+        ),
+        (
+            "deribit_incremental_book_L2_2020-04-01_BTC-PERPETUAL.csv.gz",
+            "deribit",
+            "incremental_book_L2",
+            "2020-04-01",
+            "BTC-PERPETUAL",
+        ),
+        (
+            "okex-futures_derivative_ticker_2026-08-10_BTC-USD_UM_XPERP-310404.csv.gz",
+            "okex-futures",
+            "derivative_ticker",
+            "2026-08-10",
+            "BTC-USD_UM_XPERP-310404",
+        ),
         ("deribit_options_chain_2020-06-08_OPTIONS.csv.gz", "deribit", "options_chain", "2020-06-08", "OPTIONS"),
-        ("huobi-dm-linear-swap_trades_2021-01-01_BTC-USDT.csv", "huobi-dm-linear-swap", "trades", "2021-01-01", "BTC-USDT"),
+        (
+            "huobi-dm-linear-swap_trades_2021-01-01_BTC-USDT.csv",
+            "huobi-dm-linear-swap",
+            "trades",
+            "2021-01-01",
+            "BTC-USDT",
+        ),
         ("kraken_trades_2021-01-01_XBT-USD.csv.gz", "kraken", "trades", "2021-01-01", "XBT-USD"),
         ("bybit_trades_2024-03-01_BTCUSDT_2024-03-29.csv.gz", "bybit", "trades", "2024-03-01", "BTCUSDT_2024-03-29"),
     ],
 )
-def test_tardis_download_names(tmp_path: Path, vendor: TardisVendor, name: str, exchange: str, data_type: str, day: str, symbol: str) -> None:
+def test_tardis_download_names(
+    tmp_path: Path, vendor: TardisVendor, name: str, exchange: str, data_type: str, day: str, symbol: str
+) -> None:
     path = place(tmp_path, name)
     described = vendor.describe_file(path, tmp_path)
     assert described is not None
     assert (described.exchange, described.data_type, described.date, described.symbol) == (
-        exchange, data_type, dt.date.fromisoformat(day), symbol,
+        exchange,
+        data_type,
+        dt.date.fromisoformat(day),
+        symbol,
     )
     assert described.relative_path == f"tardis/{name}"
-    assert described.vendor == "tardis" and described.extra["layout"] == "download"
+    assert described.vendor == "tardis"
+    assert described.extra["layout"] == "download"
     assert described.extra["grouped"] == ("true" if symbol == "OPTIONS" else "false")
 
 
 def test_download_names_anywhere_under_the_vendor_dir(tmp_path: Path, vendor: TardisVendor) -> None:
     path = place(tmp_path, "datasets/2020/bitmex_trades_2020-03-01_XBTUSD.csv.gz")
     described = vendor.describe_file(path, tmp_path)
-    assert described is not None and described.symbol == "XBTUSD"
+    assert described is not None
+    assert described.symbol == "XBTUSD"
     assert described.relative_path == "tardis/datasets/2020/bitmex_trades_2020-03-01_XBTUSD.csv.gz"
 
 
@@ -57,7 +88,10 @@ def test_hive_layout(tmp_path: Path, vendor: TardisVendor) -> None:
     described = vendor.describe_file(path, tmp_path)
     assert described is not None
     assert (described.exchange, described.data_type, described.date, described.symbol) == (
-        "binance-futures", "book_snapshot_25", dt.date(2020, 9, 1), "BTCUSDT",
+        "binance-futures",
+        "book_snapshot_25",
+        dt.date(2020, 9, 1),
+        "BTCUSDT",
     )
     assert described.extra["layout"] == "hive"
 
@@ -65,7 +99,8 @@ def test_hive_layout(tmp_path: Path, vendor: TardisVendor) -> None:
 def test_vendor_dir_as_root_is_accepted(tmp_path: Path, vendor: TardisVendor) -> None:
     path = place(tmp_path, "deribit_trades_2020-01-01_PERPETUALS.csv.gz")
     described = vendor.describe_file(path, tmp_path / "tardis")
-    assert described is not None and described.extra["grouped"] == "true"
+    assert described is not None
+    assert described.extra["grouped"] == "true"
 
 
 @pytest.mark.parametrize(
@@ -97,8 +132,10 @@ def test_every_real_gz_sample_is_described_with_its_data_type(tmp_path: Path, ve
     for name, data_type in GZ_SAMPLES.items():
         path = place(tmp_path, name, (GZ_DIR / name).read_bytes())
         described = vendor.describe_file(path, tmp_path)
-        assert described is not None and described.data_type == data_type
-        assert described.exchange is not None and described.exchange in name
+        assert described is not None
+        assert described.data_type == data_type
+        assert described.exchange is not None
+        assert described.exchange in name
 
 
 def test_bronze_patterns_find_both_layouts(tmp_path: Path, vendor: TardisVendor) -> None:
@@ -111,13 +148,18 @@ def test_bronze_patterns_find_both_layouts(tmp_path: Path, vendor: TardisVendor)
 def test_normalise_and_sanitise_like_tardis() -> None:
     assert layout.normalize_symbol("btc/usd:perp") == "BTC-USD-PERP"
     assert layout.sanitize_symbol('a:b\\c/d?e*f<g>h|i"j') == "a-b-c-d-e-f-g-h-i-j"
-    assert layout.download_name("kraken", "trades", dt.date(2021, 1, 2), "xbt/usd") == "kraken_trades_2021-01-02_XBT-USD.csv.gz"
+    assert (
+        layout.download_name("kraken", "trades", dt.date(2021, 1, 2), "xbt/usd")
+        == "kraken_trades_2021-01-02_XBT-USD.csv.gz"
+    )
     assert layout.hive_path("kraken", "trades", dt.date(2021, 1, 2), "xbt/usd") == PurePosixPath(
         "exchange=kraken/type=trades/date=2021-01-02/XBT-USD.csv.gz"
     )
 
 
-SYMBOLS = st.text(alphabet=st.sampled_from("ABCXYZ019-_:/"), min_size=1, max_size=24).filter(lambda s: s.strip("_") == s)
+SYMBOLS = st.text(alphabet=st.sampled_from("ABCXYZ019-_:/"), min_size=1, max_size=24).filter(
+    lambda s: s.strip("_") == s
+)
 
 
 @given(

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pointline.errors import BronzeFormatError
 from tardis_helpers import GZ_DIR, SAMPLES, bronze_file, write_gz
 
-from pointline.errors import BronzeFormatError
 from pointline_vendor_tardis import csvread
 from pointline_vendor_tardis.parsers import DATA_TYPES
 from pointline_vendor_tardis.vendor import TardisVendor
@@ -38,12 +38,16 @@ def test_missing_column_names_file_and_column(vendor: TardisVendor, tmp_path: Pa
     path = trades_file(tmp_path, [trade_line(0)], header=TRADES_HEADER.replace(",side", ""))
     with pytest.raises(BronzeFormatError) as err:
         parse(vendor, path)
-    assert err.value.path == str(path) and err.value.line == 1 and err.value.column == "side"
+    assert err.value.path == str(path)
+    assert err.value.line == 1
+    assert err.value.column == "side"
     assert "missing column(s) side" in str(err.value)
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("content", [b"", gzip.compress(b"", mtime=0), b"\n\n"], ids=["zero-bytes", "empty-gzip", "blank"])
+@pytest.mark.parametrize(
+    "content", [b"", gzip.compress(b"", mtime=0), b"\n\n"], ids=["zero-bytes", "empty-gzip", "blank"]
+)
 def test_empty_file_is_an_error(vendor: TardisVendor, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.csv.gz"
     path.write_bytes(content)
@@ -57,7 +61,8 @@ def test_header_only_file_is_an_empty_frame(vendor: TardisVendor, tmp_path: Path
     assert frame.height == 0
     assert frame.schema == DATA_TYPES["trades"].table.parse_schema()
     batches = list(vendor.iter_batches(bronze_file(trades_file(tmp_path, [], name="b.csv.gz"), "trades"), 10))
-    assert len(batches) == 1 and batches[0].height == 0
+    assert len(batches) == 1
+    assert batches[0].height == 0
 
 
 def test_truncated_gzip_is_an_error(vendor: TardisVendor, tmp_path: Path) -> None:
@@ -116,7 +121,9 @@ def test_unparsable_number_names_line_and_column(vendor: TardisVendor, tmp_path:
     assert (err.value.line, err.value.column) == (2, "index_price")
 
 
-@pytest.mark.parametrize("bad", ["bitmex,XBTUSD,1,2,3,buy,1,1,extra", "bitmex,XBTUSD,1583020803145009,1583020803145109,x,buy,1"])
+@pytest.mark.parametrize(
+    "bad", ["bitmex,XBTUSD,1,2,3,buy,1,1,extra", "bitmex,XBTUSD,1583020803145009,1583020803145109,x,buy,1"]
+)
 def test_rows_with_the_wrong_field_count_name_their_line(vendor: TardisVendor, tmp_path: Path, bad: str) -> None:
     path = trades_file(tmp_path, [trade_line(0), trade_line(1), bad, trade_line(3)])
     with pytest.raises(BronzeFormatError, match="fields, the header has 8") as err:
@@ -137,14 +144,24 @@ def test_short_rows_are_found_when_the_last_column_may_be_empty(vendor: TardisVe
 
 
 def test_unknown_enum_text_is_left_for_core_to_quarantine(vendor: TardisVendor, tmp_path: Path) -> None:
-    lines = [trade_line(0, side="buy"), trade_line(1, side="SELL"), trade_line(2, side="unknown"), trade_line(3, side="b")]
+    lines = [
+        trade_line(0, side="buy"),
+        trade_line(1, side="SELL"),
+        trade_line(2, side="unknown"),
+        trade_line(3, side="b"),
+    ]
     frame = parse(vendor, trades_file(tmp_path, lines))
     assert frame.get_column("side").to_list() == [1, -1, 0, None]  # null -> core's missing_value rule, row kept
     assert frame.get_column("file_line_number").to_list() == [2, 3, 4, 5]
 
 
 def test_invalid_option_type_keeps_its_text(vendor: TardisVendor, tmp_path: Path) -> None:
-    text = (SAMPLES / "options_chain.csv").read_text().replace(",put,9875,", ",PUT,9875,", 1).replace(",call,300,", ",x,300,")
+    text = (
+        (SAMPLES / "options_chain.csv")
+        .read_text()
+        .replace(",put,9875,", ",PUT,9875,", 1)
+        .replace(",call,300,", ",x,300,")
+    )
     frame = parse(vendor, write_gz(tmp_path / "oc.csv.gz", text), "options_chain")
     assert frame.get_column("option_type").to_list()[0] == "put"
     assert "x" in frame.get_column("option_type").to_list()  # core's invalid_enum rule records the value

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from pointline.plugins.host import PluginHost
 from tardis_helpers import ALL_SAMPLES, csv_rows
 
-from pointline.plugins.host import PluginHost
 from pointline_vendor_tardis import hooks
 from pointline_vendor_tardis.vendor import TardisVendor
 
@@ -29,7 +29,7 @@ def test_exchanges_are_data_and_all_utc() -> None:
     specs = hooks.exchanges()
     names = [s.name for s in specs]
     assert len(names) == len(set(names))
-    assert WELL_KNOWN <= set(names)
+    assert set(names) >= WELL_KNOWN
     assert {s.timezone for s in specs} == {"UTC"}
     assert {s.asset_class for s in specs} == {"crypto_spot", "crypto_derivative", "crypto_option"}
     assert all(s.calendar is None for s in specs)  # 24/7 venues
@@ -56,7 +56,9 @@ def test_host_registers_vendor_exchanges_and_commands() -> None:
     assert host.table_for(vendor, "incremental_book_L2").name == "incremental_book_l2"
     info = next(i for i in host.plugin_infos() if i.name == "tardis")
     assert set(info.hooks) == {
-        "pointline_register_vendors", "pointline_register_exchanges", "pointline_register_commands",
+        "pointline_register_vendors",
+        "pointline_register_exchanges",
+        "pointline_register_commands",
     }
 
 
@@ -71,14 +73,20 @@ def test_entry_point_is_found_by_a_real_host(monkeypatch: pytest.MonkeyPatch) ->
     host = PluginHost()
     assert isinstance(host.vendor("tardis"), TardisVendor)
     info = next(i for i in host.plugin_infos() if i.name == "tardis")
-    assert info.distribution == "pointline-vendor-tardis" and info.version == "0.1.0"
+    assert info.distribution == "pointline-vendor-tardis"
+    assert info.version == "0.1.0"
 
 
 def test_pointline_plugins_json_lists_tardis(only_tardis_env: dict[str, str], tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("pointline")
-    out = subprocess.run([str(exe), "plugins", "--json"], capture_output=True, text=True, env=only_tardis_env, cwd=tmp_path, check=True)
+    out = subprocess.run(
+        [str(exe), "plugins", "--json"], capture_output=True, text=True, env=only_tardis_env, cwd=tmp_path, check=True
+    )
     plugins = {p["name"]: p for p in json.loads(out.stdout)}
     assert plugins["tardis"]["vendors"] == ["tardis"]
     assert "deribit" in plugins["tardis"]["exchanges"]
-    help_text = subprocess.run([str(exe), "tardis", "--help"], capture_output=True, text=True, env=only_tardis_env, check=True).stdout
-    assert "download" in help_text and "symbols" in help_text
+    help_text = subprocess.run(
+        [str(exe), "tardis", "--help"], capture_output=True, text=True, env=only_tardis_env, check=True
+    ).stdout
+    assert "download" in help_text
+    assert "symbols" in help_text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from ingest_kit import NAME, KitPlugin
-
 from pointline.plugins.host import PluginHost
 from pointline.testing.fixtures import PluginHostFactory
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-
 from pointline.config import Lake
 from pointline.dims import dim_symbol
 from pointline.exchanges import ExchangeSpec
@@ -30,7 +29,9 @@ from pointline.timeutil import MAX_TS, to_us
 from pointline.vendor import BronzeFile, Vendor, bronze_relative
 
 NAME = "kit"
-_PATH = re.compile(r"exchange=(?P<exchange>[^/]+)/type=(?P<type>[^/]+)/date=(?P<date>[0-9-]+)/(?P<symbol>[^/.]+)\.csv(\.gz)?$")
+_PATH = re.compile(
+    r"exchange=(?P<exchange>[^/]+)/type=(?P<type>[^/]+)/date=(?P<date>[0-9-]+)/(?P<symbol>[^/.]+)\.csv(\.gz)?$"
+)
 _SIDES = {"buy": 1, "sell": -1, "unknown": 0}
 TRADES_HEADER = ["exchange", "symbol", "local_ts", "exch_ts", "id", "side", "price", "amount"]
 QUOTES_HEADER = ["exchange", "symbol", "local_ts", "exch_ts", "bid_price", "bid_amount", "ask_price", "ask_amount"]
@@ -116,9 +117,18 @@ DAY_US = to_us(DAY)
 HOUR_US = 3_600_000_000
 
 
-def bronze_path(lake: Lake, exchange: str, data_type: str, symbol: str, date: dt.date = DAY, *, gz: bool = True) -> Path:
+def bronze_path(
+    lake: Lake, exchange: str, data_type: str, symbol: str, date: dt.date = DAY, *, gz: bool = True
+) -> Path:
     suffix = ".csv.gz" if gz else ".csv"
-    return lake.bronze / NAME / f"exchange={exchange}" / f"type={data_type}" / f"date={date.isoformat()}" / f"{symbol}{suffix}"
+    return (
+        lake.bronze
+        / NAME
+        / f"exchange={exchange}"
+        / f"type={data_type}"
+        / f"date={date.isoformat()}"
+        / f"{symbol}{suffix}"
+    )
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
@@ -129,7 +139,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
     return path
 
 
-def trade_rows(exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, step_us: int = 60_000_000) -> list[list[Any]]:
+def trade_rows(
+    exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, step_us: int = 60_000_000
+) -> list[list[Any]]:
     """``n`` valid trades on a 0.1 price grid and 0.001 size grid, one every ``step_us``."""
     rows = []
     for i in range(n):
@@ -140,7 +152,9 @@ def trade_rows(exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, st
     return rows
 
 
-def quote_rows(exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, step_us: int = 60_000_000) -> list[list[Any]]:
+def quote_rows(
+    exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, step_us: int = 60_000_000
+) -> list[list[Any]]:
     rows = []
     for i in range(n):
         ts = start_us + i * step_us
@@ -149,11 +163,15 @@ def quote_rows(exchange: str, symbol: str, n: int, *, start_us: int = DAY_US, st
     return rows
 
 
-def write_trades(lake: Lake, exchange: str, symbol: str, rows: Sequence[Sequence[Any]], date: dt.date = DAY, **kw: Any) -> Path:
+def write_trades(
+    lake: Lake, exchange: str, symbol: str, rows: Sequence[Sequence[Any]], date: dt.date = DAY, **kw: Any
+) -> Path:
     return write_csv(bronze_path(lake, exchange, "trades", symbol, date, **kw), TRADES_HEADER, rows)
 
 
-def write_quotes(lake: Lake, exchange: str, symbol: str, rows: Sequence[Sequence[Any]], date: dt.date = DAY, **kw: Any) -> Path:
+def write_quotes(
+    lake: Lake, exchange: str, symbol: str, rows: Sequence[Sequence[Any]], date: dt.date = DAY, **kw: Any
+) -> Path:
     return write_csv(bronze_path(lake, exchange, "quotes", symbol, date, **kw), QUOTES_HEADER, rows)
 
 
@@ -197,7 +215,11 @@ def silver(lake: Lake, host: PluginHost, name: str = "trades") -> pl.DataFrame:
 
 def quarantine(lake: Lake, host: PluginHost) -> pl.DataFrame:
     """Quarantine records without their wall-clock stamp, in a canonical order."""
-    return table(lake, host, "quarantine").drop("quarantined_at_us").sort("file_id", "file_line_number", "rule", "column_name")
+    return (
+        table(lake, host, "quarantine")
+        .drop("quarantined_at_us")
+        .sort("file_id", "file_line_number", "rule", "column_name")
+    )
 
 
 def manifest(lake: Lake, host: PluginHost) -> pl.DataFrame:
@@ -212,5 +234,7 @@ def manifest_state(lake: Lake, host: PluginHost) -> pl.DataFrame:
 def lake_digest(root: Path) -> dict[str, str]:
     """sha256 of every file under ``root`` by relative path (a byte-level picture of the lake)."""
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }

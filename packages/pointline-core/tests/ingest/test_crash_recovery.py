@@ -25,8 +25,6 @@ from ingest_kit import (
     write_quotes,
     write_trades,
 )
-from polars.testing import assert_frame_equal
-
 from pointline.config import Lake
 from pointline.ingest import faults
 from pointline.ingest.faults import CHECKPOINTS, SimulatedCrash, crash_at
@@ -34,6 +32,7 @@ from pointline.ingest.service import IngestService, RunOptions
 from pointline.plugins.hookspecs import hookimpl
 from pointline.plugins.host import PluginHost
 from pointline.vendor import Vendor
+from polars.testing import assert_frame_equal
 
 BUFFERED = RunOptions()
 STREAMED = RunOptions(unit_bytes=1, batch_rows=7)
@@ -81,7 +80,9 @@ def fresh_lake(tmp_path: Path, name: str) -> Lake:
     return Lake(root)
 
 
-def clean(tmp_path: Path, host: PluginHost, options: RunOptions, *setups: Callable[[Lake], None]) -> dict[str, pl.DataFrame]:
+def clean(
+    tmp_path: Path, host: PluginHost, options: RunOptions, *setups: Callable[[Lake], None]
+) -> dict[str, pl.DataFrame]:
     """The reference: each setup followed by one uninterrupted run."""
     lake = fresh_lake(tmp_path, "clean")
     for setup in setups:
@@ -128,7 +129,9 @@ def test_crash_while_a_reissue_supersedes_the_old_file_then_rerun_equals_clean(
 
 
 @pytest.mark.parametrize("options", [BUFFERED, STREAMED], ids=["buffered", "streamed"])
-@pytest.mark.parametrize("checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE])
+@pytest.mark.parametrize(
+    "checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE]
+)
 def test_crash_during_a_forced_reingest_then_rerun_equals_clean(
     tmp_path: Path, host: PluginHost, options: RunOptions, checkpoint: str
 ) -> None:
@@ -195,7 +198,9 @@ def run_cli(lake: Lake, *args: str, env: dict[str, str] | None = None) -> subpro
     )
 
 
-@pytest.mark.parametrize("checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE])
+@pytest.mark.parametrize(
+    "checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE]
+)
 def test_a_killed_process_then_rerun_equals_clean(tmp_path: Path, host: PluginHost, checkpoint: str) -> None:
     """A real process dies at the checkpoint (os._exit: no cleanup at all), then `ingest run` again."""
     want = clean(tmp_path, host, BUFFERED, bronze_v1)

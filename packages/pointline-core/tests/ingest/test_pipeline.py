@@ -25,7 +25,6 @@ from ingest_kit import (
     write_quotes,
     write_trades,
 )
-
 from pointline.codec import decode
 from pointline.config import Lake
 from pointline.ingest.service import IngestService, RunOptions
@@ -53,7 +52,11 @@ def test_three_bad_lines_of_a_thousand_quarantine_with_reasons_and_997_land(lake
     assert (result.status, result.rows_read, result.rows_written, result.rows_quarantined) == ("success", 1000, 997, 3)
     assert dict(result.rule_counts) == {"bad_timestamp": 1, "invalid_enum": 1, "off_grid": 1}
     q = quarantine(lake, host).select("file_line_number", "rule", "column_name", "raw_value").rows()
-    assert q == [(101, "off_grid", "px", "60000.05"), (501, "invalid_enum", "side", None), (901, "bad_timestamp", "ts_local_us", "-7")]
+    assert q == [
+        (101, "off_grid", "px", "60000.05"),
+        (501, "invalid_enum", "side", None),
+        (901, "bad_timestamp", "ts_local_us", "-7"),
+    ]
     out = silver(lake, host)
     assert out.height == 997
     assert sorted(set(range(2, 1002)) - set(out["file_line_number"])) == [101, 501, 901]
@@ -65,7 +68,10 @@ def test_prices_and_sizes_encode_exactly_and_decode_to_the_vendor_text(lake: Lak
     set_symbols(lake, [version("xa", "ETH", price_increment="0.01", amount_increment="0.0001")])
     prices = ["0.07", "0.3", "2999.99", "100000000.01", "0.01"]
     sizes = ["0.0003", "12.5", "0.0001", "3", "999999.9999"]
-    rows = [["xa", "ETH", DAY_US + i, DAY_US + i, f"t{i}", "buy", p, s] for i, (p, s) in enumerate(zip(prices, sizes, strict=True))]
+    rows = [
+        ["xa", "ETH", DAY_US + i, DAY_US + i, f"t{i}", "buy", p, s]
+        for i, (p, s) in enumerate(zip(prices, sizes, strict=True))
+    ]
     write_trades(lake, "xa", "ETH", rows)
     IngestService(lake, host).run()
     out = silver(lake, host)
@@ -108,7 +114,9 @@ def test_a_delisting_keeps_the_rows_before_it(lake: Lake, host: PluginHost) -> N
     assert quarantine(lake, host).height == 18 * 60
 
 
-def test_a_tick_size_change_inside_a_file_encodes_each_row_with_the_increment_in_force(lake: Lake, host: PluginHost) -> None:
+def test_a_tick_size_change_inside_a_file_encodes_each_row_with_the_increment_in_force(
+    lake: Lake, host: PluginHost
+) -> None:
     change = DAY_US + 12 * HOUR_US
     set_symbols(
         lake,

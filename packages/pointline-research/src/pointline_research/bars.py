@@ -35,7 +35,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import polars as pl
 from pointline.codec import decimal_places
@@ -47,8 +47,18 @@ ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
 MAX_NOTIONAL_SCALE = 24
 """Largest exact ``px * qty`` scale accepted (leaves 14 integer digits for sums in Decimal(38, s))."""
 BAR_COLUMNS = (
-    "bar_start", "bar_end", "open", "high", "low", "close", "volume", "dollar_volume", "vwap",
-    "trade_count", "buy_volume", "sell_volume",
+    "bar_start",
+    "bar_end",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "dollar_volume",
+    "vwap",
+    "trade_count",
+    "buy_volume",
+    "sell_volume",
 )
 
 
@@ -114,7 +124,7 @@ def tick_bars(
     trades: Frame,
     ticks: int,
     *,
-    include_partial: bool = True,
+    include_partial: bool = False,
     price: str = "px",
     size: str = "qty",
     side: str | None = "side",
@@ -132,7 +142,7 @@ def volume_bars(
     trades: Frame,
     threshold: Decimal | int | float | str,
     *,
-    include_partial: bool = True,
+    include_partial: bool = False,
     price: str = "px",
     size: str = "qty",
     side: str | None = "side",
@@ -149,7 +159,7 @@ def dollar_bars(
     trades: Frame,
     threshold: Decimal | int | float | str,
     *,
-    include_partial: bool = True,
+    include_partial: bool = False,
     price: str = "px",
     size: str = "qty",
     side: str | None = "side",
@@ -182,7 +192,7 @@ def _prepare(
 ) -> _Inputs:
     frame = trades.lazy()
     schema = frame.collect_schema()
-    keys = [by] if isinstance(by, str) else list(by or [])
+    keys: list[str] = [by] if isinstance(by, str) else list(by or [])
     for role, name in (("time", time_column), ("price", price), ("size", size), *(("by", k) for k in keys)):
         if name not in schema:
             hint = ""
@@ -191,14 +201,20 @@ def _prepare(
                     f" (the frame has raw {name}_int counts: decode with query.trades(..., decoded=True), or pass "
                     f"{role}='{name}_int' for rows of a single dim_symbol version)"
                 )
-            raise ResearchInputError(f"bars need a {role} column {name!r}{hint}; the frame has {', '.join(schema.names())}")
+            raise ResearchInputError(
+                f"bars need a {role} column {name!r}{hint}; the frame has {', '.join(schema.names())}"
+            )
     side_col = side if side is not None and side in schema else None
     price_dtype, size_dtype = schema[price], schema[size]
     for name, dtype in ((price, price_dtype), (size, size_dtype)):
         if not (dtype.is_numeric() or isinstance(dtype, pl.Decimal)):
             raise ResearchInputError(f"bars: column {name!r} is {dtype}, not a number")
     notional, scale = _notional(pl.col(price), price_dtype, pl.col(size), size_dtype)
-    order = [*keys, *(c for c in ORDER if c in schema and c not in keys)] if time_column == ORDER[0] else [*keys, time_column]
+    order = (
+        [*keys, *(c for c in ORDER if c in schema and c not in keys)]
+        if time_column == ORDER[0]
+        else [*keys, time_column]
+    )
     # Global time order (stable): within each `by` group the rows are then in the total order too.
     time_order = [c for c in order if c not in keys]
     frame = frame.sort(time_order, nulls_last=False, maintain_order=True)
@@ -249,9 +265,13 @@ def _finish(trades: Frame, bars: pl.LazyFrame, inputs: _Inputs) -> Frame:
         vwap=pl.when(volume != 0).then(pl.col("dollar_volume").cast(pl.Float64) / volume).otherwise(None),
     )
     if inputs.side is None:
-        bars = bars.with_columns(buy_volume=pl.lit(None, inputs.size_dtype), sell_volume=pl.lit(None, inputs.size_dtype))
+        bars = bars.with_columns(
+            buy_volume=pl.lit(None, inputs.size_dtype), sell_volume=pl.lit(None, inputs.size_dtype)
+        )
     bars = bars.select([*inputs.by, *BAR_COLUMNS]).sort(["bar_end", *inputs.by], maintain_order=True)
-    return cast(Frame, bars.collect() if isinstance(trades, pl.DataFrame) else bars)
+    if isinstance(trades, pl.DataFrame):
+        return bars.collect()
+    return bars
 
 
 def _threshold(value: Decimal | int | float | str) -> Decimal:
@@ -266,7 +286,9 @@ def _threshold(value: Decimal | int | float | str) -> Decimal:
     return threshold
 
 
-def _measure(expr: pl.Expr, dtype: pl.DataType, scale: int | None, threshold: Decimal | int | float | str) -> tuple[pl.Expr, int | float]:
+def _measure(
+    expr: pl.Expr, dtype: pl.DataType, scale: int | None, threshold: Decimal | int | float | str
+) -> tuple[pl.Expr, int | float]:
     """The per-trade measure and the threshold in the same exact units.
 
     Decimals become Int128 counts of ``10**-u`` where ``u`` covers both the column's scale and the
@@ -284,7 +306,9 @@ def _measure(expr: pl.Expr, dtype: pl.DataType, scale: int | None, threshold: De
     return expr.cast(pl.Float64), float(t)
 
 
-def _threshold_bars(trades: Frame, inputs: _Inputs, measure: pl.Expr, threshold: int | float, include_partial: bool) -> Frame:
+def _threshold_bars(
+    trades: Frame, inputs: _Inputs, measure: pl.Expr, threshold: int | float, include_partial: bool
+) -> Frame:
     over = inputs.by or None
     cumulative = measure.cum_sum() if over is None else measure.cum_sum().over(over)
     before = cumulative - measure

@@ -36,12 +36,17 @@ _STATUS_STYLE = {
 
 def register(app: typer.Typer) -> None:
     """Attach the research commands to the root ``pointline`` app."""
-    app.command("query", help="Rows of an event table for one exchange and exact symbol(s) over [start, end).")(query_command)
-    app.command("sql", help="Run SQL on DuckDB views of every lake table (same Delta snapshot as the Python API).")(sql_command)
-    app.command("symbols", help="List dim_symbol instruments, or summarise one with --symbol.")(symbols_command)
-    app.command("coverage", help="Per-day coverage of a symbol: present, missing, failed (file + reason), quarantined (per rule).")(
-        coverage_command
+    app.command("query", help="Rows of an event table for one exchange and exact symbol(s) over [start, end).")(
+        query_command
     )
+    app.command("sql", help="Run SQL on DuckDB views of every lake table (same Delta snapshot as the Python API).")(
+        sql_command
+    )
+    app.command("symbols", help="List dim_symbol instruments, or summarise one with --symbol.")(symbols_command)
+    app.command(
+        "coverage",
+        help="Per-day coverage of a symbol: present, missing, failed (file + reason), quarantined (per rule).",
+    )(coverage_command)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -54,7 +59,9 @@ class Format(StrEnum):
     parquet = "parquet"
 
 
-def emit(frame: pl.DataFrame, fmt: Format, output: Path | None, *, title: str | None = None, max_rows: int = TABLE_ROWS) -> None:
+def emit(
+    frame: pl.DataFrame, fmt: Format, output: Path | None, *, title: str | None = None, max_rows: int = TABLE_ROWS
+) -> None:
     """Print ``frame`` (or write it to ``output``) in the chosen format."""
     if fmt is Format.parquet and output is None:
         raise ResearchInputError("--format parquet needs --output FILE")
@@ -104,12 +111,16 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def query_command(
-    table: str = typer.Argument(..., help="Event table: trades, quotes, book_snapshot_25, derivative_ticker, kline_1m, ..."),
+    table: str = typer.Argument(
+        ..., help="Event table: trades, quotes, book_snapshot_25, derivative_ticker, kline_1m, ..."
+    ),
     exchange: str = typer.Option(..., "--exchange", "-e", help="Exchange id, e.g. binance-futures."),
     symbol: list[str] = typer.Option(..., "--symbol", "-s", help="Exact exchange symbol (repeatable)."),
     start: str = typer.Option(..., "--start", help="Window start (inclusive): ISO date/time (UTC if no offset) or µs."),
     end: str = typer.Option(..., "--end", help="Window end (exclusive)."),
-    decoded: bool = typer.Option(False, "--decoded", help="Exact decimal prices/sizes (px, qty, ...) instead of *_int counts."),
+    decoded: bool = typer.Option(
+        False, "--decoded", help="Exact decimal prices/sizes (px, qty, ...) instead of *_int counts."
+    ),
     columns: str | None = typer.Option(None, "--columns", "-c", help="Comma-separated columns to return."),
     time_column: str | None = typer.Option(None, "--time-column", help="Clock of the window (default ts_local_us)."),
     limit: int | None = typer.Option(None, "--limit", "-n", help="Return at most N rows."),
@@ -119,7 +130,11 @@ def query_command(
     from pointline_research import query
 
     lazy = query.table(
-        table, exchange, symbol if len(symbol) > 1 else symbol[0], start, end,
+        table,
+        exchange,
+        symbol if len(symbol) > 1 else symbol[0],
+        start,
+        end,
         decoded=decoded,
         columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
         time_column=time_column,
@@ -155,14 +170,25 @@ def sql_command(
 
 
 SYMBOL_COLUMNS = (
-    "exchange", "exchange_symbol", "instrument_type", "base_asset", "quote_asset", "price_increment",
-    "amount_increment", "valid_from_ts", "valid_until_ts", "versions", "symbol_id",
+    "exchange",
+    "exchange_symbol",
+    "instrument_type",
+    "base_asset",
+    "quote_asset",
+    "price_increment",
+    "amount_increment",
+    "valid_from_ts",
+    "valid_until_ts",
+    "versions",
+    "symbol_id",
 )
 
 
 def symbols_command(
     exchange: str | None = typer.Option(None, "--exchange", "-e", help="Only this exchange."),
-    search: str | None = typer.Option(None, "--search", help="Case-insensitive text in symbol, base, quote or underlying."),
+    search: str | None = typer.Option(
+        None, "--search", help="Case-insensitive text in symbol, base, quote or underlying."
+    ),
     asof: str | None = typer.Option(None, "--asof", help="Versions valid at this time (ISO or µs)."),
     history: bool = typer.Option(False, "--history", help="Every version, not just the latest per instrument."),
     instrument_type: str | None = typer.Option(None, "--type", help="spot, perpetual, future, option, ..."),
@@ -205,7 +231,9 @@ def coverage_command(
     symbol: str = typer.Option(..., "--symbol", "-s", help="Exact exchange symbol."),
     first: str = typer.Option(..., "--from", help="First exchange-local day, YYYY-MM-DD."),
     last: str = typer.Option(..., "--to", help="Last exchange-local day (inclusive), YYYY-MM-DD."),
-    table: list[str] = typer.Option(None, "--table", "-t", help="Only these tables (repeatable); default every event table."),
+    table: list[str] = typer.Option(
+        None, "--table", "-t", help="Only these tables (repeatable); default every event table."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
 ) -> None:

@@ -49,11 +49,7 @@ def exchange_timezone(lake: Lake, exchange: str) -> str:
         return get_host().exchange(exchange).timezone
     except UnknownExchangeError:
         found = (
-            TableStore(lake, DIM_EXCHANGE)
-            .scan()
-            .filter(pl.col("exchange") == exchange)
-            .select("timezone")
-            .collect()
+            TableStore(lake, DIM_EXCHANGE).scan().filter(pl.col("exchange") == exchange).select("timezone").collect()
         )
         if found.height:
             return str(found.item(0, 0))

@@ -137,8 +137,15 @@ def bind(table: str) -> TableScan:
         lake: LakeLike = None,
     ) -> pl.LazyFrame:
         return scan(
-            table, symbol_id, start, end,
-            columns=columns, time_column=time_column, exchange=exchange, decoded=decoded, lake=lake,
+            table,
+            symbol_id,
+            start,
+            end,
+            columns=columns,
+            time_column=time_column,
+            exchange=exchange,
+            decoded=decoded,
+            lake=lake,
         )
 
     bound.__name__ = bound.__qualname__ = table

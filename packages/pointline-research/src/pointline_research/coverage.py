@@ -111,19 +111,27 @@ def data_coverage(
         )
     )
     status = (
-        pl.when(pl.col("rows") > 0).then(pl.lit("present"))
-        .when(pl.col("quarantined_rows") > 0).then(pl.lit("quarantined"))
-        .when(pl.col("issue").is_not_null()).then(pl.col("issue"))
-        .when(~pl.col("listed")).then(pl.lit("not_listed"))
-        .when(pl.col("is_session") == False).then(pl.lit("no_session"))  # noqa: E712 (null = no calendar)
+        pl.when(pl.col("rows") > 0)
+        .then(pl.lit("present"))
+        .when(pl.col("quarantined_rows") > 0)
+        .then(pl.lit("quarantined"))
+        .when(pl.col("issue").is_not_null())
+        .then(pl.col("issue"))
+        .when(~pl.col("listed"))
+        .then(pl.lit("not_listed"))
+        # is_session is null where the lake has no calendar for the day: that is not "no session"
+        .when((~pl.col("is_session")).fill_null(False))
+        .then(pl.lit("no_session"))
         .otherwise(pl.lit("missing"))
     )
-    paths = pl.concat_list(pl.col("quarantine_paths").fill_null([]), pl.col("issue_paths").fill_null([])).list.unique(maintain_order=True)
+    paths = pl.concat_list(pl.col("quarantine_paths").fill_null([]), pl.col("issue_paths").fill_null([])).list.unique(
+        maintain_order=True
+    )
     return (
         out.with_columns(status=status, bronze_paths=paths)
         .with_columns(reason=pl.when(pl.col("rows") > 0).then(None).otherwise(pl.col("reason")))
         .select(COVERAGE_SCHEMA.names())
-        .cast(dict(COVERAGE_SCHEMA))
+        .cast(COVERAGE_SCHEMA)
         .sort("table", "date")
     )
 
@@ -138,7 +146,9 @@ def _specs(lake: Lake, tables: Sequence[str] | None) -> list[TableSpec]:
     return specs
 
 
-def _present(lake: Lake, specs: list[TableSpec], exchange: str, ids: list[int], first: dt.date, last: dt.date) -> pl.DataFrame:
+def _present(
+    lake: Lake, specs: list[TableSpec], exchange: str, ids: list[int], first: dt.date, last: dt.date
+) -> pl.DataFrame:
     """Rows and distinct files per (table, date) for the symbol's versions (partition- and stats-pruned)."""
     plans = [
         TableStore(lake, spec)
@@ -154,8 +164,8 @@ def _present(lake: Lake, specs: list[TableSpec], exchange: str, ids: list[int], 
         for spec in specs
     ]
     frames = pl.collect_all(plans)
-    schema = {"table": pl.String, "date": pl.Date, "rows": pl.Int64, "files": pl.Int64}
-    return pl.concat([f.select(list(schema)).cast(schema) for f in frames]) if frames else pl.DataFrame(schema=schema)
+    schema = pl.Schema({"table": pl.String(), "date": pl.Date(), "rows": pl.Int64(), "files": pl.Int64()})
+    return pl.concat([f.select(schema.names()).cast(schema) for f in frames]) if frames else pl.DataFrame(schema=schema)
 
 
 def _manifest(lake: Lake, exchange: str, names: list[str]) -> pl.DataFrame:
@@ -185,12 +195,17 @@ def _manifest(lake: Lake, exchange: str, names: list[str]) -> pl.DataFrame:
 
 
 def _quarantined(
-    lake: Lake, names: list[str], exchange: str, symbol: str, manifest: pl.DataFrame, tz: str, first: dt.date, last: dt.date
+    lake: Lake,
+    names: list[str],
+    exchange: str,
+    symbol: str,
+    manifest: pl.DataFrame,
+    tz: str,
+    first: dt.date,
+    last: dt.date,
 ) -> pl.DataFrame:
     """Quarantined rows of the symbol per (table, date): count, per-rule counts, files."""
-    files = manifest.select(
-        "file_id", "bronze_path", file_date=pl.col("dates").list.first()
-    )
+    files = manifest.select("file_id", "bronze_path", file_date=pl.col("dates").list.first())
     rows = (
         TableStore(lake, QUARANTINE)
         .scan()
@@ -264,13 +279,27 @@ def _file_issues(
         if hint.symbol is not None and hint.symbol != symbol:
             continue
         days = _file_days(row, hint, tz)
-        kind = "pending" if row["status"] == "pending" else "empty" if row["failure_reason"] == EMPTY_FILE_REASON else "failed"
+        kind = (
+            "pending"
+            if row["status"] == "pending"
+            else "empty"
+            if row["failure_reason"] == EMPTY_FILE_REASON
+            else "failed"
+        )
         reason = "; ".join(str(x) for x in (row["failure_reason"], row["error"]) if x) or row["status"]
         if hint.symbol is None:
             reason += " (file holds several symbols)"
         for day in days:
             if first <= day <= last:
-                entries.append({"table": row["table_name"], "date": day, "kind": kind, "reason": reason, "path": row["bronze_path"]})
+                entries.append(
+                    {
+                        "table": row["table_name"],
+                        "date": day,
+                        "kind": kind,
+                        "reason": reason,
+                        "path": row["bronze_path"],
+                    }
+                )
     schema = {"table": pl.String, "date": pl.Date, "kind": pl.String, "reason": pl.String, "path": pl.String}
     frame = pl.DataFrame(entries, schema=schema)
     return (
@@ -308,7 +337,9 @@ def _listed(versions: pl.DataFrame, days: pl.DataFrame, tz: str) -> pl.DataFrame
     # One bound pair per *day* (not per row); zoneinfo resolves DST gaps and folds at midnight.
     bounds = days.with_columns(
         day_start=pl.Series([to_us(dt.datetime.combine(d, dt.time(), zone)) for d in dates], dtype=pl.Int64),
-        day_end=pl.Series([to_us(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in dates], dtype=pl.Int64),
+        day_end=pl.Series(
+            [to_us(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in dates], dtype=pl.Int64
+        ),
     )
     hits = (
         bounds.join(versions.select("valid_from_ts", "valid_until_ts"), how="cross")
@@ -324,7 +355,9 @@ def _sessions(lake: Lake, exchange: str, first: dt.date, last: dt.date) -> pl.Da
     return (
         TableStore(lake, DIM_TRADING_CALENDAR)
         .scan()
-        .filter(pl.col("exchange") == exchange, pl.col("date").is_between(pl.lit(first, pl.Date), pl.lit(last, pl.Date)))
+        .filter(
+            pl.col("exchange") == exchange, pl.col("date").is_between(pl.lit(first, pl.Date), pl.lit(last, pl.Date))
+        )
         .select("date", "is_session")
         .collect()
     )

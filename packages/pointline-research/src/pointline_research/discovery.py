@@ -21,20 +21,31 @@ from pointline.dims.dim_exchange import exchange_frame
 from pointline.plugins.host import get_host
 from pointline.storage.delta import TableStore
 from pointline.tables.canonical import DIM_EXCHANGE
+from pointline.timeutil import to_us
 
 from pointline_research.context import LakeLike, exchange_timezone, resolve_lake
 from pointline_research.coverage import COVERAGE_SCHEMA, data_coverage
 from pointline_research.symbols import dim_symbol, resolve
 from pointline_research.tables import event_tables
 from pointline_research.timewin import TimeLike, local_date
-from pointline.timeutil import to_us
 
 __all__ = ["SymbolSummary", "data_coverage", "list_exchanges", "list_symbols", "summarize_symbol"]
 
 KEY = ["exchange", "exchange_symbol"]
 LEADING = [
-    "exchange", "exchange_symbol", "symbol_id", "instrument_type", "asset_class", "base_asset", "quote_asset",
-    "price_increment", "amount_increment", "valid_from_ts", "valid_until_ts", "is_current", "versions",
+    "exchange",
+    "exchange_symbol",
+    "symbol_id",
+    "instrument_type",
+    "asset_class",
+    "base_asset",
+    "quote_asset",
+    "price_increment",
+    "amount_increment",
+    "valid_from_ts",
+    "valid_until_ts",
+    "is_current",
+    "versions",
 ]
 """Columns :func:`list_symbols` puts first; every other dim_symbol column follows."""
 
@@ -96,7 +107,9 @@ def list_symbols(
     if search:
         needle = search.casefold()
         fields = ("exchange_symbol", "base_asset", "quote_asset", "underlying")
-        hit = pl.any_horizontal(pl.col(f).str.to_lowercase().str.contains(needle, literal=True).fill_null(False) for f in fields)
+        hit = pl.any_horizontal(
+            pl.col(f).str.to_lowercase().str.contains(needle, literal=True).fill_null(False) for f in fields
+        )
         frame = frame.filter(hit)
     if asof is not None:
         t = to_us(asof)
@@ -150,7 +163,15 @@ def summarize_symbol(
         )
         for spec in specs
     ]
-    schema = {"table": pl.String, "rows": pl.Int64, "days": pl.Int64, "first_ts_us": pl.Int64, "last_ts_us": pl.Int64}
+    schema = pl.Schema(
+        {
+            "table": pl.String(),
+            "rows": pl.Int64(),
+            "days": pl.Int64(),
+            "first_ts_us": pl.Int64(),
+            "last_ts_us": pl.Int64(),
+        }
+    )
     counts = pl.concat([f.cast(schema) for f in pl.collect_all(plans)]) if plans else pl.DataFrame(schema=schema)
     counts = counts.filter(pl.col("rows") > 0)
     if start is not None and end is not None:
@@ -159,7 +180,9 @@ def summarize_symbol(
         tz = exchange_timezone(root, exchange)
         first = local_date(int(counts.get_column("first_ts_us").min()), tz)  # type: ignore[arg-type]
         last = local_date(int(counts.get_column("last_ts_us").max()), tz)  # type: ignore[arg-type]
-        coverage = data_coverage(exchange, symbol, first, last + dt.timedelta(days=1), tables=counts.get_column("table").to_list(), lake=root)
+        coverage = data_coverage(
+            exchange, symbol, first, last + dt.timedelta(days=1), tables=counts.get_column("table").to_list(), lake=root
+        )
     else:
         coverage = pl.DataFrame(schema=COVERAGE_SCHEMA)
     return SymbolSummary(exchange, symbol, versions, _tick_history(versions), counts, coverage)

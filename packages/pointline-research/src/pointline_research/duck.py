@@ -54,7 +54,9 @@ def connect(
         by_name = {s.name: s for s in specs}
         unknown = [t for t in tables if t not in by_name]
         if unknown:
-            raise ResearchInputError(f"no table {', '.join(unknown)} in lake {root.root} (present: {', '.join(by_name) or 'none'})")
+            raise ResearchInputError(
+                f"no table {', '.join(unknown)} in lake {root.root} (present: {', '.join(by_name) or 'none'})"
+            )
         specs = [by_name[t] for t in tables]
     con = duckdb.connect(database)
     snapshot: list[tuple[str, str, int, int]] = []
@@ -64,7 +66,11 @@ def connect(
         files = table.file_uris()
         _create_view(con, spec, table, files)
         snapshot.append((spec.name, spec.tier.value, table.version(), len(files)))
-    frame = pl.DataFrame(snapshot, schema={"table_name": pl.String, "tier": pl.String, "version": pl.Int64, "files": pl.Int64}, orient="row")
+    frame = pl.DataFrame(
+        snapshot,
+        schema={"table_name": pl.String, "tier": pl.String, "version": pl.Int64, "files": pl.Int64},
+        orient="row",
+    )
     con.register("__pointline_snapshot", frame.to_arrow())
     con.execute("CREATE TABLE pointline_snapshot AS SELECT * FROM __pointline_snapshot")
     con.unregister("__pointline_snapshot")

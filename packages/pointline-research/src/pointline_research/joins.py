@@ -22,7 +22,7 @@ ties).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import polars as pl
 
@@ -70,7 +70,7 @@ def asof_join(
     lazy_left = left.lazy()
     lazy_right = right.lazy()
     right_on = right_on or on
-    keys = [by] if isinstance(by, str) else list(by or [])
+    keys: list[str] = [by] if isinstance(by, str) else list(by or [])
     left_cols = lazy_left.collect_schema().names()
     right_cols = lazy_right.collect_schema().names()
     for cols, key, side in ((left_cols, on, "left"), (right_cols, right_on, "right")):
@@ -99,7 +99,9 @@ def asof_join(
         check_sortedness=False,
     )
     joined = joined.drop(_KEY, strict=False)
-    return cast(Frame, joined.collect() if isinstance(left, pl.DataFrame) else joined)
+    if isinstance(left, pl.DataFrame):
+        return joined.collect()
+    return joined
 
 
 def _order(key: str, columns: Sequence[str], explicit: Sequence[str] | None) -> list[str]:
@@ -162,11 +164,21 @@ def trades_with_quotes(
     """
     root = resolve_lake(lake)
     win = window(start, end)
-    trades_lf = query.trades(exchange, symbol, win.start_us, win.end_us, decoded=decoded, columns=_with_order(trade_columns), lake=root)
-    quotes_lf = query.quotes(exchange, symbol, _right_start(win.start_us, tolerance, lookback), win.end_us, decoded=decoded, lake=root)
+    trades_lf = query.trades(
+        exchange, symbol, win.start_us, win.end_us, decoded=decoded, columns=_with_order(trade_columns), lake=root
+    )
+    quotes_lf = query.quotes(
+        exchange, symbol, _right_start(win.start_us, tolerance, lookback), win.end_us, decoded=decoded, lake=root
+    )
     right, order = _prefixed(quotes_lf, "quote_")
     return asof_join(
-        trades_lf, right, on="ts_local_us", right_on="quote_ts_local_us", tolerance=tolerance, strict=strict, right_order=order
+        trades_lf,
+        right,
+        on="ts_local_us",
+        right_on="quote_ts_local_us",
+        tolerance=tolerance,
+        strict=strict,
+        right_order=order,
     )
 
 
@@ -196,12 +208,30 @@ def trades_with_book(
     keep = depth if levels is None else levels
     if not 0 < keep <= depth:
         raise ResearchInputError(f"levels must be between 1 and {depth}, got {levels}")
-    trades_lf = query.trades(exchange, symbol, win.start_us, win.end_us, decoded=decoded, columns=_with_order(trade_columns), lake=root)
-    book_lf = query.book_snapshot(exchange, symbol, _right_start(win.start_us, tolerance, lookback), win.end_us, depth=depth, decoded=decoded, lake=root)
+    trades_lf = query.trades(
+        exchange, symbol, win.start_us, win.end_us, decoded=decoded, columns=_with_order(trade_columns), lake=root
+    )
+    book_lf = query.book_snapshot(
+        exchange,
+        symbol,
+        _right_start(win.start_us, tolerance, lookback),
+        win.end_us,
+        depth=depth,
+        decoded=decoded,
+        lake=root,
+    )
     suffix = "" if decoded else "_int"
-    level_cols = [f"{side}{i}_{field}{suffix}" for i in range(keep) for side in ("ask", "bid") for field in ("px", "qty")]
+    level_cols = [
+        f"{side}{i}_{field}{suffix}" for i in range(keep) for side in ("ask", "bid") for field in ("px", "qty")
+    ]
     book_lf = book_lf.select([*_LINEAGE, *level_cols])
     right, order = _prefixed(book_lf, "book_")
     return asof_join(
-        trades_lf, right, on="ts_local_us", right_on="book_ts_local_us", tolerance=tolerance, strict=strict, right_order=order
+        trades_lf,
+        right,
+        on="ts_local_us",
+        right_on="book_ts_local_us",
+        tolerance=tolerance,
+        strict=strict,
+        right_order=order,
     )

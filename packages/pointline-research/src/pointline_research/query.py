@@ -52,7 +52,9 @@ def table(
     """
     spec = table_spec(name)
     if not spec.is_event_table:
-        raise ResearchInputError(f"query.* reads event tables; {spec.name!r} is a {spec.tier.value} table (use core.scan)")
+        raise ResearchInputError(
+            f"query.* reads event tables; {spec.name!r} is a {spec.tier.value} table (use core.scan)"
+        )
     root = resolve_lake(lake)
     win = window(start, end)
     exchange_timezone(root, exchange)  # an unknown exchange fails here, before any symbol look-up
@@ -120,8 +122,16 @@ def bind(name: str) -> SymbolQuery:
         lake: LakeLike = None,
     ) -> pl.LazyFrame:
         return table(
-            name, exchange, symbol, start, end,
-            decoded=decoded, columns=columns, time_column=time_column, with_symbol=with_symbol, lake=lake,
+            name,
+            exchange,
+            symbol,
+            start,
+            end,
+            decoded=decoded,
+            columns=columns,
+            time_column=time_column,
+            with_symbol=with_symbol,
+            lake=lake,
         )
 
     bound.__name__ = bound.__qualname__ = name
@@ -152,8 +162,16 @@ def book_snapshot(
 ) -> pl.LazyFrame:
     """``book_snapshot_<depth>`` rows (``ask0_px`` is the best ask); see :func:`table`."""
     return table(
-        f"book_snapshot_{depth}", exchange, symbol, start, end,
-        decoded=decoded, columns=columns, time_column=time_column, with_symbol=with_symbol, lake=lake,
+        f"book_snapshot_{depth}",
+        exchange,
+        symbol,
+        start,
+        end,
+        decoded=decoded,
+        columns=columns,
+        time_column=time_column,
+        with_symbol=with_symbol,
+        lake=lake,
     )
 
 
@@ -173,6 +191,14 @@ def kline(
     """``kline_<interval>`` bars. A bar is known only at its end: ``ts_local_us`` is the bar end, so the
     window selects bars that *ended* in ``[start, end)``, and as-of joins key on the end."""
     return table(
-        f"kline_{interval}", exchange, symbol, start, end,
-        decoded=decoded, columns=columns, time_column=time_column, with_symbol=with_symbol, lake=lake,
+        f"kline_{interval}",
+        exchange,
+        symbol,
+        start,
+        end,
+        decoded=decoded,
+        columns=columns,
+        time_column=time_column,
+        with_symbol=with_symbol,
+        lake=lake,
     )

@@ -69,7 +69,9 @@ def check_columns(spec: TableSpec, columns: Sequence[str], decoded: bool) -> Non
     unknown = [c for c in columns if c not in known]
     if unknown:
         hint = ", ".join(output_columns(spec, decoded))
-        raise ResearchInputError(f"table {spec.name!r} has no column(s) {', '.join(map(repr, unknown))}; it has: {hint}")
+        raise ResearchInputError(
+            f"table {spec.name!r} has no column(s) {', '.join(map(repr, unknown))}; it has: {hint}"
+        )
 
 
 def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
@@ -77,7 +79,9 @@ def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
     spec = request.spec
     decoded = request.versions is not None
     if request.columns is not None:
-        check_columns(spec, [c for c in request.columns if not (c == "exchange_symbol" and request.symbol_names)], decoded)
+        check_columns(
+            spec, [c for c in request.columns if not (c == "exchange_symbol" and request.symbol_names)], decoded
+        )
     source = empty_frame(spec).lazy() if request.empty else TableStore(lake, spec).scan()
     filters = list(_filters(lake, request))
     if filters:
@@ -99,7 +103,11 @@ def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
 def _symbol_name(names: dict[int, str]) -> pl.Expr:
     if len(set(names.values())) == 1:
         return pl.lit(next(iter(names.values())), pl.String).alias("exchange_symbol")
-    return pl.col("symbol_id").replace_strict(list(names), list(names.values()), default=None, return_dtype=pl.String).alias("exchange_symbol")
+    return (
+        pl.col("symbol_id")
+        .replace_strict(list(names), list(names.values()), default=None, return_dtype=pl.String)
+        .alias("exchange_symbol")
+    )
 
 
 def _filters(lake: Lake, request: ScanRequest) -> Iterable[pl.Expr]:
@@ -123,7 +131,9 @@ def _filters(lake: Lake, request: ScanRequest) -> Iterable[pl.Expr]:
         yield pruning
 
 
-def _date_pruning(lake: Lake, spec: TableSpec, win: Window, clock: str, exchanges: tuple[str, ...] | None) -> pl.Expr | None:
+def _date_pruning(
+    lake: Lake, spec: TableSpec, win: Window, clock: str, exchanges: tuple[str, ...] | None
+) -> pl.Expr | None:
     """``(exchange = e AND date BETWEEN first AND last) OR ...`` in each exchange's own timezone."""
     if "date" not in spec.partition_by or "exchange" not in spec.column_names or not exchanges:
         return None

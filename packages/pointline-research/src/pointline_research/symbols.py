@@ -37,18 +37,14 @@ def resolve(lake: Lake, exchange: str, symbols: str | Sequence[str], window: Win
     """
     wanted = [symbols] if isinstance(symbols, str) else list(dict.fromkeys(symbols))
     versions = (
-        dim_symbol(lake)
-        .filter(pl.col("exchange") == exchange, pl.col("exchange_symbol").is_in(wanted))
-        .collect()
+        dim_symbol(lake).filter(pl.col("exchange") == exchange, pl.col("exchange_symbol").is_in(wanted)).collect()
     )
     found = set(versions.get_column("exchange_symbol").to_list())
     missing = [s for s in wanted if s not in found]
     if missing:
         raise UnknownSymbolError(_unknown_message(lake, exchange, missing[0]))
     if window is not None:
-        versions = versions.filter(
-            pl.col("valid_from_ts") < window.end_us, pl.col("valid_until_ts") > window.start_us
-        )
+        versions = versions.filter(pl.col("valid_from_ts") < window.end_us, pl.col("valid_until_ts") > window.start_us)
     return versions.sort("exchange_symbol", "valid_from_ts")
 
 
@@ -60,9 +56,7 @@ def versions_by_id(lake: Lake, symbol_ids: Sequence[int]) -> pl.DataFrame:
 def _unknown_message(lake: Lake, exchange: str, symbol: str) -> str:
     """``unknown symbol`` plus the most useful hint: a case slip, near names, or other exchanges."""
     dim = dim_symbol(lake)
-    names = (
-        dim.filter(pl.col("exchange") == exchange).select(pl.col("exchange_symbol").unique()).collect().to_series()
-    )
+    names = dim.filter(pl.col("exchange") == exchange).select(pl.col("exchange_symbol").unique()).collect().to_series()
     base = f"unknown symbol {symbol!r} on exchange {exchange!r}"
     if names.len() == 0:
         elsewhere = dim.filter(pl.col("exchange_symbol") == symbol).select(pl.col("exchange").unique()).collect()

@@ -83,7 +83,16 @@ def _as_local_day(value: TimeLike, timezone: str, *, is_end: bool) -> dt.date:
     return local_date(ts - 1 if is_end else ts, timezone)
 
 
-_UNITS_US = {"us": 1, "µs": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000, "w": 604_800_000_000}
+_UNITS_US = {
+    "us": 1,
+    "µs": 1,
+    "ms": 1_000,
+    "s": 1_000_000,
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": 86_400_000_000,
+    "w": 604_800_000_000,
+}
 _DURATION = re.compile(r"(\d+)(us|µs|ms|s|m|h|d|w)")
 
 

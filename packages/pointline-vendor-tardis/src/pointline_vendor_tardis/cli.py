@@ -9,8 +9,6 @@ from pathlib import Path
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from pointline.cli.common import console, current_lake, rich_table
 from pointline.config import Lake
 from pointline.dims import dim_symbol
@@ -18,6 +16,8 @@ from pointline.dims import infer as inference
 from pointline.errors import DownloadError, TimeInputError
 from pointline.plugins.host import get_host
 from pointline.vendor import DownloadRequest
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from pointline_vendor_tardis import instruments
 from pointline_vendor_tardis.download import DEFAULT_CONCURRENCY, Downloader
 from pointline_vendor_tardis.vendor import NAME
@@ -38,7 +38,12 @@ BACKFILL_NOTE = (
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(
-        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
 
@@ -52,7 +57,11 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
 def symbols_sync(
     exchange: str = typer.Option(..., "--exchange", "-e", help="Tardis exchange id, e.g. binance-futures."),
     from_file: Path | None = typer.Option(
-        None, "--from-file", help="A saved instruments JSON (the API response) instead of calling the API.", exists=True, dir_okay=False
+        None,
+        "--from-file",
+        help="A saved instruments JSON (the API response) instead of calling the API.",
+        exists=True,
+        dir_okay=False,
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written; write nothing."),
 ) -> None:
@@ -98,7 +107,9 @@ def _replaced_inferred(lake: Lake, versions: pl.DataFrame) -> list[str]:
 def symbols_infer(
     exchange: str | None = typer.Option(None, "--exchange", "-e", help="Only symbols of this exchange."),
     data_type: str | None = typer.Option(None, "--data-type", help="Only bronze files of this Tardis data type."),
-    glob: str | None = typer.Option(None, "--glob", help="Only bronze paths matching this glob (relative to the bronze root)."),
+    glob: str | None = typer.Option(
+        None, "--glob", help="Only bronze paths matching this glob (relative to the bronze root)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written; write nothing."),
 ) -> None:
     """Build provisional dim_symbol rows from the bronze files themselves (no API key needed).
@@ -110,7 +121,9 @@ def symbols_infer(
     vendor = host.vendor(NAME)
     lake = current_lake()
     with _progress("reading bronze") as progress:
-        report = inference.infer(lake, host, vendor, exchange=exchange, data_type=data_type, glob=glob, dry_run=dry_run, progress=progress)
+        report = inference.infer(
+            lake, host, vendor, exchange=exchange, data_type=data_type, glob=glob, dry_run=dry_run, progress=progress
+        )
     keys = report.keys
     columns = ["exchange", "exchange_symbol", "price_increment", "amount_increment", "status"]
     headers = ["exchange", "symbol", "price increment", "amount increment", "status"]
@@ -128,7 +141,9 @@ def symbols_infer(
     for failure in report.failures:
         console.print(f"[red]skipped unreadable file[/] {failure.error}")
     if report.needs_backfill.height:
-        console.print(f"[yellow]{report.needs_backfill.height} symbol(s) got a finer grid than before.[/] {BACKFILL_NOTE}")
+        console.print(
+            f"[yellow]{report.needs_backfill.height} symbol(s) got a finer grid than before.[/] {BACKFILL_NOTE}"
+        )
     unknown = report.with_status(inference.UNKNOWN_EXCHANGE)
     if unknown.height:
         names = ", ".join(sorted(set(unknown.get_column("exchange").to_list())))
@@ -149,11 +164,17 @@ def _day(value: str, option: str) -> dt.date:
 @tardis_app.command("download")
 def download(
     exchange: str = typer.Option(..., "--exchange", "-e", help="Tardis exchange id, e.g. deribit."),
-    data_types: list[str] = typer.Option(..., "--data-types", "-t", help="Comma-separated or repeated: trades,quotes,..."),
-    symbols: list[str] = typer.Option(..., "--symbols", "-s", help="Comma-separated or repeated symbols (or PERPETUALS, OPTIONS, ...)."),
+    data_types: list[str] = typer.Option(
+        ..., "--data-types", "-t", help="Comma-separated or repeated: trades,quotes,..."
+    ),
+    symbols: list[str] = typer.Option(
+        ..., "--symbols", "-s", help="Comma-separated or repeated symbols (or PERPETUALS, OPTIONS, ...)."
+    ),
     start: str = typer.Option(..., "--from", help="First UTC day, YYYY-MM-DD."),
     end: str = typer.Option(..., "--to", help="Last UTC day, inclusive, YYYY-MM-DD."),
-    file_layout: str = typer.Option("hive", "--layout", help="hive (exchange=/type=/date=/SYMBOL.csv.gz) or download (Tardis file names)."),
+    file_layout: str = typer.Option(
+        "hive", "--layout", help="hive (exchange=/type=/date=/SYMBOL.csv.gz) or download (Tardis file names)."
+    ),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", "-j", help="Files downloaded at once."),
 ) -> None:
     """Download Tardis CSV datasets into bronze (LAKE/bronze/tardis), resuming partial files.

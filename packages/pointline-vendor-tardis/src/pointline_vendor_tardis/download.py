@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-
 from pointline.errors import DownloadError
 from pointline.vendor import DownloadRequest
+
 from pointline_vendor_tardis import layout
 from pointline_vendor_tardis.retry import RETRYABLE_STATUS, RetryPolicy, retry_after_seconds
 from pointline_vendor_tardis.settings import Settings
@@ -161,12 +161,12 @@ class Downloader:
     def run(self, jobs: Sequence[Job], *, progress: Callable[[int, int], None] | None = None) -> DownloadReport:
         report = DownloadReport()
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        with httpx.Client(timeout=self.timeout, limits=limits, transport=self.transport, follow_redirects=True) as client:
-            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                for done, result in enumerate(pool.map(lambda j: self._fetch(client, j), jobs), start=1):
-                    report.results.append(result)
-                    if progress is not None:
-                        progress(done, len(jobs))
+        client = httpx.Client(timeout=self.timeout, limits=limits, transport=self.transport, follow_redirects=True)
+        with client, ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for done, result in enumerate(pool.map(lambda j: self._fetch(client, j), jobs), start=1):
+                report.results.append(result)
+                if progress is not None:
+                    progress(done, len(jobs))
         return report
 
     # -- one file --------------------------------------------------------------------------------

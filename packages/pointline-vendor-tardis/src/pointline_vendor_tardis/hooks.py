@@ -6,10 +6,10 @@ from collections.abc import Callable
 from importlib.resources import files
 
 import typer
-
 from pointline.exchanges import ExchangeSpec, load_exchanges_toml
 from pointline.plugins.hookspecs import hookimpl
 from pointline.vendor import Vendor
+
 from pointline_vendor_tardis.vendor import TardisVendor
 
 

@@ -36,10 +36,10 @@ from typing import Any
 
 import httpx
 import polars as pl
-
 from pointline.dims.dim_symbol import versions_frame
 from pointline.errors import ConfigError, DownloadError, PointlineError
 from pointline.timeutil import MAX_TS, from_us, to_us
+
 from pointline_vendor_tardis.retry import RETRYABLE_STATUS, RetryPolicy, retry_after_seconds
 from pointline_vendor_tardis.settings import Settings
 
@@ -53,7 +53,11 @@ TYPES: dict[str, tuple[str, str]] = {
 """Tardis ``type`` -> (dim_symbol instrument_type, asset_class)."""
 VERSIONED = ("price_increment", "amount_increment", "contract_multiplier")
 """Fields ``changes[]`` can alter that dim_symbol stores."""
-_CHANGE_FIELDS = {"priceIncrement": "price_increment", "amountIncrement": "amount_increment", "contractMultiplier": "contract_multiplier"}
+_CHANGE_FIELDS = {
+    "priceIncrement": "price_increment",
+    "amountIncrement": "amount_increment",
+    "contractMultiplier": "contract_multiplier",
+}
 _MAX_DECIMAL = Decimal(10) ** 20
 _MIN_EXPONENT = -18
 
@@ -156,7 +160,9 @@ def _windows(inst: dict[str, Any], start: int) -> list[tuple[int, int, dict[str,
         fields = by_until.setdefault(until, {})
         for key, name in _CHANGE_FIELDS.items():
             if key in entry and entry[key] is not None:
-                fields[name] = _decimal(entry[key], key) if name == "contract_multiplier" else _increment(entry[key], key)
+                fields[name] = (
+                    _decimal(entry[key], key) if name == "contract_multiplier" else _increment(entry[key], key)
+                )
     untils = sorted(by_until)
     windows: list[tuple[int, int, dict[str, Decimal | None]]] = []
     state = current
@@ -209,10 +215,7 @@ def instrument_rows(inst: dict[str, Any], exchange: str) -> list[dict[str, objec
         "source": SOURCE,
         "is_inferred": False,
     }
-    return [
-        {**common, **values, "valid_from_ts": lo, "valid_until_ts": hi}
-        for lo, hi, values in _windows(inst, start)
-    ]
+    return [{**common, **values, "valid_from_ts": lo, "valid_until_ts": hi} for lo, hi, values in _windows(inst, start)]
 
 
 def _contract_month(expiry_us: int | None) -> str | None:
@@ -251,7 +254,9 @@ def versions_from_instruments(instruments: list[dict[str, Any]], exchange: str) 
 # -- fetching -----------------------------------------------------------------------------------------
 
 
-def fetch(exchange: str, settings: Settings, *, policy: RetryPolicy | None = None, client: httpx.Client | None = None) -> bytes:
+def fetch(
+    exchange: str, settings: Settings, *, policy: RetryPolicy | None = None, client: httpx.Client | None = None
+) -> bytes:
     """The instruments JSON of ``exchange`` from the API (with retries). Needs ``TARDIS_API_KEY``."""
     if not settings.api_key:
         raise ConfigError(

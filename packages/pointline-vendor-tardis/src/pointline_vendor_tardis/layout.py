@@ -110,7 +110,9 @@ def download_name(exchange: str, data_type: str, day: dt.date, symbol: str) -> s
 def hive_path(exchange: str, data_type: str, day: dt.date, symbol: str) -> PurePosixPath:
     """The Hive-layout path (relative to ``bronze/tardis``) of one dataset file."""
     return PurePosixPath(
-        f"exchange={exchange}", f"type={data_type}", f"date={day.isoformat()}",
+        f"exchange={exchange}",
+        f"type={data_type}",
+        f"date={day.isoformat()}",
         f"{sanitize_symbol(normalize_symbol(symbol))}.csv.gz",
     )
 

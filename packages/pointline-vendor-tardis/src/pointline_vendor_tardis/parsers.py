@@ -19,13 +19,12 @@ as a whole with a :class:`~pointline.errors.BronzeFormatError`: no row of it cou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
-
 from pointline.errors import BronzeFormatError, UnknownTableError
 from pointline.tables.canonical import (
     DERIVATIVE_TICKER,
@@ -37,6 +36,7 @@ from pointline.tables.canonical import (
     book_snapshot,
 )
 from pointline.tables.spec import TableSpec
+
 from pointline_vendor_tardis.csvread import LINE, CsvFile
 
 Kind = Literal["text", "string", "int", "float", "trade_side", "book_side", "bool", "option_type"]
@@ -199,26 +199,46 @@ def data_type(name: str) -> DataType:
         ) from None
 
 
-def _lower(col: str) -> pl.Expr:
-    return pl.col(col).str.strip_chars().str.to_lowercase()
+_SMALL = 32
+"""Up to this many distinct values, a text column is mapped with a when/then chain built from them."""
 
 
-def _expr(f: Field) -> pl.Expr:
-    if f.kind == "text":
-        return pl.col(f.source)
-    if f.kind == "string":
-        return pl.col(f.source).str.strip_chars()
-    if f.kind in ("int", "float"):
-        return pl.col(f.source)
+def _recode(raw: pl.DataFrame, column: str, fn: Callable[[str], object], dtype: pl.DataType) -> pl.Expr:
+    """Map a low-cardinality text column through ``fn`` (None -> null), vectorised.
+
+    ``fn`` runs once per *distinct* value (exchange ids, sides, ...), never per row: string functions
+    over every row of a multi-million-row file measured 10-30x slower than comparing against the few
+    distinct values. Columns with many distinct values fall back to a hash-based replace.
+    """
+    values = raw.get_column(column).unique().drop_nulls().to_list()
+    mapping = {v: fn(v) for v in values}
+    if all(k == v for k, v in mapping.items()) and dtype == pl.String:
+        return pl.col(column)
+    if len(mapping) > _SMALL:
+        return pl.col(column).replace_strict(mapping, default=None, return_dtype=dtype)
+    out: pl.Expr = pl.lit(None, dtype)
+    for value, code in mapping.items():
+        if code is not None:
+            out = pl.when(pl.col(column) == value).then(pl.lit(code, dtype)).otherwise(out)
+    return out
+
+
+def _normal(text: str) -> str:
+    return text.strip().lower()
+
+
+def _expr(raw: pl.DataFrame, f: Field) -> pl.Expr:
+    if f.kind in ("text", "string", "int", "float"):
+        return pl.col(f.source)  # kept exactly as the vendor wrote it
     if f.kind == "trade_side":
-        return _lower(f.source).replace_strict(_TRADE_SIDE, default=None, return_dtype=pl.Int8)
+        return _recode(raw, f.source, lambda v: _TRADE_SIDE.get(_normal(v)), pl.Int8())
     if f.kind == "book_side":
-        return _lower(f.source).replace_strict(_BOOK_SIDE, default=None, return_dtype=pl.Int8)
+        return _recode(raw, f.source, lambda v: _BOOK_SIDE.get(_normal(v)), pl.Int8())
     if f.kind == "bool":
-        return _lower(f.source).replace_strict(_BOOL, default=None, return_dtype=pl.Boolean)
+        return _recode(raw, f.source, lambda v: _BOOL.get(_normal(v)), pl.Boolean())
     if f.kind == "option_type":
         # Kept as lower-case text: core's invalid_enum rule quarantines anything but put/call with its value.
-        return _lower(f.source)
+        return _recode(raw, f.source, _normal, pl.String())
     raise AssertionError(f"unhandled field kind {f.kind}")
 
 
@@ -244,13 +264,15 @@ def _check_units(raw: pl.DataFrame, csv: CsvFile) -> None:
             continue
         raise BronzeFormatError(
             f"timestamp {value} is not in microseconds ({unit}); Tardis files are µs since the epoch",
-            path=str(csv.path), line=line, column=column,
+            path=str(csv.path),
+            line=line,
+            column=column,
         )
 
 
 def _shape(raw: pl.DataFrame, spec: DataType) -> pl.DataFrame:
-    exprs = {f.target: _expr(f) for f in spec.all_fields}
-    exprs["exchange"] = _lower("exchange")
+    exprs = {f.target: _expr(raw, f) for f in spec.all_fields}
+    exprs["exchange"] = _recode(raw, "exchange", _normal, pl.String())
     exprs["file_line_number"] = pl.col(LINE)
     schema = spec.table.parse_schema()
     return raw.select([exprs[name].cast(dtype).alias(name) for name, dtype in schema.items()])

@@ -34,8 +34,8 @@ class RetryPolicy:
         ``max_delay_s``, with up to 50% random jitter so concurrent workers do not retry in lockstep.
         """
         if retry_after_s is not None:
-            return max(0.0, min(retry_after_s, self.max_retry_after_s))
-        backoff = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+            return max(0.0, min(float(retry_after_s), self.max_retry_after_s))
+        backoff: float = min(self.max_delay_s, self.base_delay_s * 2.0 ** (attempt - 1))
         return backoff * (1.0 + 0.5 * random.random())
 
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 import polars as pl
-
 from pointline.vendor import (
     BronzeFile,
     Downloader,
@@ -16,6 +15,7 @@ from pointline.vendor import (
     Vendor,
     bronze_relative,
 )
+
 from pointline_vendor_tardis import layout, parsers
 
 NAME = "tardis"
@@ -79,7 +79,9 @@ class TardisVendor(Vendor, Downloader, InstrumentSource):
         return name.strip().lower()
 
     # -- capabilities ------------------------------------------------------------------------------
-    def download(self, request: DownloadRequest, bronze_root: Path, progress: ProgressCallback | None = None) -> list[Path]:
+    def download(
+        self, request: DownloadRequest, bronze_root: Path, progress: ProgressCallback | None = None
+    ) -> list[Path]:
         """Download a request into the Tardis bronze directory (Hive layout); see :mod:`.download`.
 
         ``bronze_root`` is the lake's bronze directory (files go under ``tardis/``) or that ``tardis``

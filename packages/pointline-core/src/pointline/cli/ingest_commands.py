@@ -7,16 +7,17 @@ import json
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from pointline.cli.common import OutputFormat, console, current_lake, print_frame, rich_table
 from pointline.errors import PointlineError
@@ -32,29 +33,41 @@ from pointline.tables.canonical import QUARANTINE
 def register(app: typer.Typer) -> None:
     """Attach the ingestion commands to the root app."""
     bronze_app = typer.Typer(help="Inspect bronze (vendor files under LAKE/bronze).", no_args_is_help=True)
-    bronze_app.command("discover", help="List the bronze files installed vendors recognise and what `ingest run` would do.")(discover)
+    bronze_app.command(
+        "discover", help="List the bronze files installed vendors recognise and what `ingest run` would do."
+    )(discover)
     app.add_typer(bronze_app, name="bronze")
 
     ingest_app = typer.Typer(help="Turn bronze files into exact silver rows.", no_args_is_help=True)
     ingest_app.command("run", help="Ingest every new (or pending, or failed) bronze file.")(run)
-    ingest_app.command("backfill", help="Rebuild a table's partitions of one exchange and date range from bronze.")(backfill)
+    ingest_app.command("backfill", help="Rebuild a table's partitions of one exchange and date range from bronze.")(
+        backfill
+    )
     app.add_typer(ingest_app, name="ingest")
 
     manifest_app = typer.Typer(help="The ingest manifest: one row per bronze file identity.", no_args_is_help=True)
     manifest_app.command("list", help="List manifest rows (newest file ids first).")(manifest_list)
     manifest_app.command("show", help="Show one file's manifest row by file id or bronze path.")(manifest_show)
-    manifest_app.command("summary", help="Count files, rows and bytes by vendor, data type and status.")(manifest_summary)
+    manifest_app.command("summary", help="Count files, rows and bytes by vendor, data type and status.")(
+        manifest_summary
+    )
     app.add_typer(manifest_app, name="manifest")
 
     validation_app = typer.Typer(help="The validation log: one record per file per run.", no_args_is_help=True)
-    validation_app.command("show", help="One line per file and run, newest first, with the failure reason.")(validation_show)
+    validation_app.command("show", help="One line per file and run, newest first, with the failure reason.")(
+        validation_show
+    )
     app.add_typer(validation_app, name="validation")
 
     dq_app = typer.Typer(help="Data-quality summaries per table, exchange and local date.", no_args_is_help=True)
-    dq_app.command("summary", help="Rows, nulls, lineage duplicates, time range and quarantined rows per partition.")(dq_summary)
+    dq_app.command("summary", help="Rows, nulls, lineage duplicates, time range and quarantined rows per partition.")(
+        dq_summary
+    )
     app.add_typer(dq_app, name="dq")
 
-    quarantine_app = typer.Typer(help="Rows that failed a rule, with their file, line, rule and raw value.", no_args_is_help=True)
+    quarantine_app = typer.Typer(
+        help="Rows that failed a rule, with their file, line, rule and raw value.", no_args_is_help=True
+    )
     quarantine_app.command("show", help="List quarantined rows (and counts per rule).")(quarantine_show)
     app.add_typer(quarantine_app, name="quarantine")
 
@@ -86,7 +99,7 @@ class _RichProgress:
         self.progress.update(
             self.task,
             advance=result.job.size_bytes,
-            description=f"ingesting {self.files}/{self.total_files} files [{style}]{result.job.file.relative_path}[/]",
+            description=f"ingesting {self.files}/{self.total_files} files [{style}]{escape(result.job.file.relative_path)}[/]",
         )
 
 
@@ -108,7 +121,7 @@ def _service(progress: _RichProgress | None = None) -> IngestService:
 
 
 def _print_report(report: RunReport, *, what: str) -> None:
-    verb = "would write" if report.dry_run else "wrote"
+    verb = "to write" if report.dry_run else "written"
     rows = [
         ("files discovered", report.discovered),
         ("files skipped (already ingested)", report.skipped),
@@ -138,10 +151,10 @@ def _print_report(report: RunReport, *, what: str) -> None:
                 [(t, n, f"{w:,}", f"{q:,}", f) for t, (n, w, q, f) in sorted(by_table.items())],
             )
         )
-    for r in report.failed:
-        console.print(f"[red]failed[/] [{r.failure_reason}] {r.error}", soft_wrap=True, highlight=False)
-    for p in report.problems:
-        console.print(f"[red]failed[/] [{p.failure_reason}] {p.error}", soft_wrap=True, highlight=False)
+    for reason, error in [(r.failure_reason, r.error) for r in report.failed] + [
+        (p.failure_reason, p.error) for p in report.problems
+    ]:
+        console.print(Text.assemble(("failed ", "red"), f"[{reason}] {error}"), soft_wrap=True)
 
 
 # -- bronze -------------------------------------------------------------------------------------------
@@ -162,15 +175,19 @@ def discover(
             "exchange": p.candidate.exchange,
             "date": p.candidate.file.date,
             "size_bytes": p.candidate.size_bytes,
-            "action": "skip" if p.decision.action == "skip" else "ingest",
-            "why": p.decision.reason,
+            "action": f"{'skip' if p.decision.action == 'skip' else 'ingest'} ({p.decision.reason})",
             "file_id": p.decision.file_id,
         }
         for p in planned
         if not pending_only or p.decision.action != "skip"
     ]
     rows += [
-        {"vendor": p.vendor, "bronze_path": p.bronze_path, "data_type": p.data_type, "action": "fail", "why": p.failure_reason}
+        {
+            "vendor": p.vendor,
+            "bronze_path": p.bronze_path,
+            "data_type": p.data_type,
+            "action": f"fail ({p.failure_reason})",
+        }
         for p in problems
     ]
     schema = {
@@ -182,13 +199,14 @@ def discover(
         "date": pl.Date,
         "size_bytes": pl.Int64,
         "action": pl.String,
-        "why": pl.String,
         "file_id": pl.Int64,
     }
     frame = pl.DataFrame(rows, schema=schema)
-    if fmt is OutputFormat.table and frame.height == 0:
-        console.print(f"no {'pending ' if pending_only else ''}bronze files under {current_lake().bronze}")
-        return
+    if fmt is OutputFormat.table:
+        if frame.height == 0:
+            console.print(f"no {'pending ' if pending_only else ''}bronze files under {current_lake().bronze}")
+            return
+        frame = frame.select("action", "table", "exchange", "date", "size_bytes", "file_id", "bronze_path")
     print_frame(frame, title=f"Bronze files ({frame.height})", fmt=fmt, max_rows=200)
 
 
@@ -197,7 +215,9 @@ def run(
     vendor: str | None = VENDOR,
     data_type: str | None = DATA_TYPE,
     glob: str | None = GLOB,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Run the whole pipeline but write nothing; report what would be written."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Run the whole pipeline but write nothing; report what would be written."
+    ),
     force: bool = typer.Option(False, "--force", help="Re-ingest files that already landed (same file ids)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel worker processes (one file or batch each)."),
     retry_quarantined: bool = typer.Option(
@@ -205,7 +225,13 @@ def run(
     ),
 ) -> None:
     options = RunOptions(
-        vendor=vendor, data_type=data_type, glob=glob, dry_run=dry_run, force=force, workers=workers, retry_quarantined=retry_quarantined
+        vendor=vendor,
+        data_type=data_type,
+        glob=glob,
+        dry_run=dry_run,
+        force=force,
+        workers=workers,
+        retry_quarantined=retry_quarantined,
     )
     with _progress() as progress:
         report = _service(_RichProgress(progress)).run(options)
@@ -227,13 +253,17 @@ def _date_range(text: str) -> tuple[dt.date, dt.date]:
 def backfill(
     table: str = typer.Option(..., "--table", help="Table to rebuild, e.g. trades."),
     exchange: str = typer.Option(..., "--exchange", help="Exchange whose partitions to rebuild."),
-    date_range: str = typer.Option(..., "--date-range", help="FIRST:LAST exchange-local dates, inclusive (YYYY-MM-DD:YYYY-MM-DD)."),
+    date_range: str = typer.Option(
+        ..., "--date-range", help="FIRST:LAST exchange-local dates, inclusive (YYYY-MM-DD:YYYY-MM-DD)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be rebuilt; write nothing."),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel worker processes."),
 ) -> None:
     start, end = _date_range(date_range)
     with _progress() as progress:
-        report = _service(_RichProgress(progress)).backfill(table, exchange, start, end, RunOptions(dry_run=dry_run, workers=workers))
+        report = _service(_RichProgress(progress)).backfill(
+            table, exchange, start, end, RunOptions(dry_run=dry_run, workers=workers)
+        )
     _print_report(report, what=f"Backfill {table} {exchange} {start}..{end}")
     if report.superseded:
         pairs = ", ".join(f"{old}->{new}" for old, new in sorted(report.superseded.items()))
@@ -242,7 +272,7 @@ def backfill(
 
 
 # -- manifest -------------------------------------------------------------------------------------------
-_LIST_COLUMNS = ["file_id", "vendor", "data_type", "bronze_path", "table_name", "exchange", "status", "rows_written", "rows_quarantined", "error"]
+_LIST_COLUMNS = ["file_id", "status", "table_name", "exchange", "rows_written", "rows_quarantined", "bronze_path"]
 
 
 def manifest_list(
@@ -259,7 +289,12 @@ def manifest_list(
         if value is not None:
             scan = scan.filter(pl.col(column) == value)
     frame = scan.sort("file_id", descending=True).head(limit).collect()
-    print_frame(frame.select(_LIST_COLUMNS) if fmt is OutputFormat.table else frame, title="ingest_manifest", fmt=fmt, max_rows=limit)
+    print_frame(
+        frame.select(_LIST_COLUMNS) if fmt is OutputFormat.table else frame,
+        title="ingest_manifest",
+        fmt=fmt,
+        max_rows=limit,
+    )
 
 
 def manifest_show(file: str = typer.Argument(..., help="A file id, or a bronze path relative to LAKE/bronze.")) -> None:
@@ -271,7 +306,9 @@ def manifest_show(file: str = typer.Argument(..., help="A file id, or a bronze p
     if rows.height == 0:
         raise PointlineError(f"no manifest row for {file!r} (`pointline manifest list` shows them)")
     for row in rows.sort("file_id").iter_rows(named=True):
-        console.print(rich_table(f"file_id {row['file_id']}", ["field", "value"], [(k, _show(v)) for k, v in row.items()]))
+        console.print(
+            rich_table(f"file_id {row['file_id']}", ["field", "value"], [(k, _show(v)) for k, v in row.items()])
+        )
 
 
 def _show(value: object) -> object:
@@ -322,12 +359,19 @@ def validation_show(
     for r in log.iter_rows(named=True):
         counts = ", ".join(f"{k} {v}" for k, v in json.loads(r["rule_counts"]).items()) if r["rule_counts"] else ""
         colour = {"failed": "red", "quarantined": "yellow", "superseded": "dim"}.get(r["status"], "green")
-        detail = r["error"] or f"{r['rows_written']:,} rows written, {r['rows_quarantined']:,} quarantined"
+        # Errors name their file already; otherwise say where and how much.
+        detail = (
+            r["error"]
+            or f"{r['bronze_path']}: {r['rows_written']:,} rows written, {r['rows_quarantined']:,} quarantined"
+        )
         console.print(
-            f"{r['run_id']} [{colour}]{r['status']:<11}[/] {r['failure_reason'] or '-':<20} "
-            f"file_id={r['file_id']} {r['bronze_path']}: {detail}{f' ({counts})' if counts else ''}",
+            Text.assemble(
+                f"{r['run_id']} ",
+                (f"{r['status']:<11}", colour),
+                f" {r['failure_reason'] or '-':<20} file_id={r['file_id']} {detail}",
+                f" ({counts})" if counts else "",
+            ),
             soft_wrap=True,
-            highlight=False,
         )
 
 
@@ -346,7 +390,9 @@ def dq_summary(
     if fmt is OutputFormat.table and frame.height == 0:
         console.print("no dq_summary rows (they are written by `pointline ingest run`)")
         return
-    print_frame(frame.drop("computed_at_us") if fmt is OutputFormat.table else frame, title="dq_summary", fmt=fmt, max_rows=500)
+    print_frame(
+        frame.drop("computed_at_us") if fmt is OutputFormat.table else frame, title="dq_summary", fmt=fmt, max_rows=500
+    )
 
 
 def quarantine_show(
@@ -367,4 +413,7 @@ def quarantine_show(
             return
         counts = rows.group_by("table_name", "rule").agg(rows=pl.len()).sort("table_name", "rule")
         print_frame(counts, title=f"Quarantined rows by rule ({rows.height:,} in all)")
+        rows = rows.select(
+            "file_id", "file_line_number", "rule", "column_name", "raw_value", "exchange_symbol", "ts_local_us"
+        )
     print_frame(rows.head(limit), title="Quarantined rows", fmt=fmt, max_rows=limit)

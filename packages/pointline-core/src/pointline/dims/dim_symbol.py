@@ -62,22 +62,30 @@ def check_invariants(dim: pl.DataFrame) -> None:
         return
     dupes = dim.group_by("symbol_id").len().filter(pl.col("len") > 1)
     if dupes.height:
-        raise DimSymbolInvariantError(f"dim_symbol: symbol_id {dupes['symbol_id'][0]} is used by {dupes['len'][0]} rows")
+        raise DimSymbolInvariantError(
+            f"dim_symbol: symbol_id {dupes['symbol_id'][0]} is used by {dupes['len'][0]} rows"
+        )
     bad_window = dim.filter(pl.col("valid_from_ts") >= pl.col("valid_until_ts"))
     if bad_window.height:
         r = bad_window.row(0, named=True)
-        raise DimSymbolInvariantError(f"dim_symbol: {r['exchange']}/{r['exchange_symbol']} has an empty validity window at {r['valid_from_ts']}")
+        raise DimSymbolInvariantError(
+            f"dim_symbol: {r['exchange']}/{r['exchange_symbol']} has an empty validity window at {r['valid_from_ts']}"
+        )
     ordered = dim.sort([*KEY, "valid_from_ts"])
-    overlap = ordered.with_columns(
-        prev_until=pl.col("valid_until_ts").shift(1).over(list(KEY))
-    ).filter(pl.col("prev_until") > pl.col("valid_from_ts"))
+    overlap = ordered.with_columns(prev_until=pl.col("valid_until_ts").shift(1).over(list(KEY))).filter(
+        pl.col("prev_until") > pl.col("valid_from_ts")
+    )
     if overlap.height:
         r = overlap.row(0, named=True)
-        raise DimSymbolInvariantError(f"dim_symbol: versions of {r['exchange']}/{r['exchange_symbol']} overlap at {r['valid_from_ts']}")
+        raise DimSymbolInvariantError(
+            f"dim_symbol: versions of {r['exchange']}/{r['exchange_symbol']} overlap at {r['valid_from_ts']}"
+        )
     current = dim.filter(pl.col("is_current")).group_by(list(KEY)).len().filter(pl.col("len") > 1)
     if current.height:
         r = current.row(0, named=True)
-        raise DimSymbolInvariantError(f"dim_symbol: {r['exchange']}/{r['exchange_symbol']} has {r['len']} current versions")
+        raise DimSymbolInvariantError(
+            f"dim_symbol: {r['exchange']}/{r['exchange_symbol']} has {r['len']} current versions"
+        )
 
 
 def finalize_versions(versions: pl.DataFrame, *, now_us: int | None = None) -> pl.DataFrame:
@@ -112,7 +120,11 @@ def upsert(lake: Lake, versions: pl.DataFrame, *, replace_inferred_only: bool = 
         skipped = before - incoming.select(KEY).unique().height
     keys = incoming.select(KEY).unique()
     kept = existing.join(keys, on=list(KEY), how="anti") if existing.height else existing
-    merged = pl.concat([kept, incoming], how="vertical_relaxed").select(DIM_SYMBOL.column_names).cast(dict(DIM_SYMBOL.schema))
+    merged = (
+        pl.concat([kept, incoming], how="vertical_relaxed")
+        .select(DIM_SYMBOL.column_names)
+        .cast(DIM_SYMBOL.schema)
+    )
     merged = merged.sort(list(DIM_SYMBOL.ordering_key))
     check_invariants(merged)
     # The dimension is small and versions of a key must change together: one whole-table overwrite

@@ -123,7 +123,9 @@ class InferReport:
         return self.with_status(REFINED)
 
 
-def bronze_files(lake: Lake, host: PluginHost, vendor: Vendor, *, data_type: str | None = None, glob: str | None = None) -> list[BronzeFile]:
+def bronze_files(
+    lake: Lake, host: PluginHost, vendor: Vendor, *, data_type: str | None = None, glob: str | None = None
+) -> list[BronzeFile]:
     """The vendor's bronze files, found exactly as ingestion finds them."""
     from pointline.ingest.discovery import describe
 
@@ -150,10 +152,21 @@ def observe_files(
             failures.append(FileFailure(file.relative_path, str(exc)))
         if progress is not None:
             progress(i, len(files))
-    empty = pl.DataFrame(schema={"exchange": pl.String, "exchange_symbol": pl.String, "price_places": pl.Int64, "amount_places": pl.Int64})
+    empty = pl.DataFrame(
+        schema={
+            "exchange": pl.String,
+            "exchange_symbol": pl.String,
+            "price_places": pl.Int64,
+            "amount_places": pl.Int64,
+        }
+    )
     if not parts:
         return empty, failures
-    seen = pl.concat([empty, *parts], how="vertical_relaxed").group_by(KEY).agg(pl.col("price_places").max(), pl.col("amount_places").max())
+    seen = (
+        pl.concat([empty, *parts], how="vertical_relaxed")
+        .group_by(KEY)
+        .agg(pl.col("price_places").max(), pl.col("amount_places").max())
+    )
     return seen.sort(KEY), failures
 
 
@@ -161,7 +174,13 @@ def _existing_places(dim: pl.DataFrame) -> pl.DataFrame:
     """Per key already in dim_symbol: whether any version is vendor-synced, and the finest inferred grid."""
     if not dim.height:
         return pl.DataFrame(
-            schema={"exchange": pl.String, "exchange_symbol": pl.String, "synced": pl.Boolean, "old_price": pl.Int64, "old_amount": pl.Int64}
+            schema={
+                "exchange": pl.String,
+                "exchange_symbol": pl.String,
+                "synced": pl.Boolean,
+                "old_price": pl.Int64,
+                "old_amount": pl.Int64,
+            }
         )
     # Increments are few (one per version), so reading their places in Python is not a hot path.
     places = dim.select(
@@ -229,8 +248,12 @@ def infer(
         *KEY,
         pl.col("price_places").map_elements(_text, return_dtype=pl.String).alias("price_increment"),
         pl.col("amount_places").map_elements(_text, return_dtype=pl.String).alias("amount_increment"),
-        pl.when(pl.col("status") == REFINED).then(pl.col("old_price").map_elements(_text, return_dtype=pl.String)).alias("previous_price_increment"),
-        pl.when(pl.col("status") == REFINED).then(pl.col("old_amount").map_elements(_text, return_dtype=pl.String)).alias("previous_amount_increment"),
+        pl.when(pl.col("status") == REFINED)
+        .then(pl.col("old_price").map_elements(_text, return_dtype=pl.String))
+        .alias("previous_price_increment"),
+        pl.when(pl.col("status") == REFINED)
+        .then(pl.col("old_amount").map_elements(_text, return_dtype=pl.String))
+        .alias("previous_amount_increment"),
         "status",
     ).sort(KEY)
     to_write = rows.filter(pl.col("status").is_in([NEW, REFINED]))

@@ -104,7 +104,7 @@ def summarize(lake: Lake, host: PluginHost, table: str, pairs: Set[tuple[str, dt
             computed_at_us=pl.lit(now_us(), pl.Int64),
         )
     )
-    return out.select(DQ_SUMMARY.column_names).cast(dict(DQ_SUMMARY.schema))
+    return out.select(DQ_SUMMARY.column_names).cast(DQ_SUMMARY.schema)
 
 
 def recompute(lake: Lake, host: PluginHost, touched: Partitions) -> int:

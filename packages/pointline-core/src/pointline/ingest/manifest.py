@@ -93,7 +93,7 @@ class Decision:
 
     action: Literal["skip", "process", "mint"]
     reason: str
-    """new, reissued, rebuild, pending, failed, forced, retry_quarantined, or already_ingested."""
+    """new, reissued, rebuild, pending, failed, unfinished_supersede, forced, retry_quarantined or already_ingested."""
     file_id: int | None = None
     """The id to ingest under (``process``), or the landed id (``skip``); None until minted."""
     replaces: tuple[int, ...] = ()
@@ -115,9 +115,7 @@ def decide(
     different sha256 is a vendor re-issue: a new id is minted and every older live row is superseded
     when the new one lands. ``rebuild`` (backfill) mints a new id even for the same bytes.
     """
-    live = rows.filter(
-        (pl.col("data_type") == candidate.data_type) & (pl.col("status") != SUPERSEDED)
-    ).sort("file_id")
+    live = rows.filter((pl.col("data_type") == candidate.data_type) & (pl.col("status") != SUPERSEDED)).sort("file_id")
     ids = tuple(int(i) for i in live["file_id"])
     if live.height == 0:
         return Decision("mint", "new")
@@ -134,7 +132,9 @@ def decide(
         if retry_quarantined and (newest["rows_quarantined"] or 0) > 0:
             return Decision("process", "retry_quarantined", newest["file_id"])
         return Decision("skip", "already_ingested", newest["file_id"])
-    reason = FAILED if status == FAILED else PENDING
+    # Pending (a run died, or is running), failed (retried every run), or landed while older versions
+    # are still live (a manifest commit lost between two runs): ingest again under the same id.
+    reason = "unfinished_supersede" if status in LANDED else status
     return Decision("process", reason, newest["file_id"], older)
 
 
@@ -184,11 +184,7 @@ class Manifest:
             return frame([])
         vendors = sorted({v for v, _ in pairs})
         paths = sorted({p for _, p in pairs})
-        found = (
-            self.store.scan()
-            .filter(pl.col("vendor").is_in(vendors) & pl.col("bronze_path").is_in(paths))
-            .collect()
-        )
+        found = self.store.scan().filter(pl.col("vendor").is_in(vendors) & pl.col("bronze_path").is_in(paths)).collect()
         # vendor x path may over-match when several vendors are read at once; keep exact pairs only.
         wanted = pl.DataFrame({"vendor": [v for v, _ in pairs], "bronze_path": [p for _, p in pairs]})
         return found.join(wanted, on=["vendor", "bronze_path"], how="semi")

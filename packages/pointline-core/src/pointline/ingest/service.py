@@ -189,7 +189,9 @@ class IngestService:
     @staticmethod
     def _decide_one(candidate: Candidate, rows: pl.DataFrame, options: RunOptions, rebuild: bool) -> Decision:
         mine = rows.filter((pl.col("vendor") == candidate.vendor) & (pl.col("bronze_path") == candidate.path))
-        return decide(candidate, mine, force=options.force, retry_quarantined=options.retry_quarantined, rebuild=rebuild)
+        return decide(
+            candidate, mine, force=options.force, retry_quarantined=options.retry_quarantined, rebuild=rebuild
+        )
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self, options: RunOptions | None = None) -> RunReport:
@@ -223,7 +225,9 @@ class IngestService:
         files: list[BronzeFile] = []
         for row in affected.iter_rows(named=True):
             bronze = self.lake.bronze / row["bronze_path"]
-            described = self.host.vendor(row["vendor"]).describe_file(bronze, self.lake.bronze) if bronze.is_file() else None
+            described = (
+                self.host.vendor(row["vendor"]).describe_file(bronze, self.lake.bronze) if bronze.is_file() else None
+            )
             if described is None:
                 report.problems.append(
                     Problem(
@@ -322,7 +326,9 @@ class IngestService:
         # spawn, not fork: forking a process whose Polars thread pool is running can deadlock.
         mp = multiprocessing.get_context("spawn")
         initargs = (str(self.lake.root), self.host_factory, started_us, options.dry_run, options.batch_rows)
-        with ProcessPoolExecutor(max_workers=options.workers, mp_context=mp, initializer=init_worker, initargs=initargs) as pool:
+        with ProcessPoolExecutor(
+            max_workers=options.workers, mp_context=mp, initializer=init_worker, initargs=initargs
+        ) as pool:
             futures = [pool.submit(run_unit_in_worker, u) for u in units]
             for future in as_completed(futures):
                 yield future.result()
@@ -338,7 +344,9 @@ class IngestService:
         if not report.dry_run:
             previous = {
                 row["file_id"]: row
-                for row in self.manifest.by_ids([r.job.file_id for r in results] + list(superseded)).iter_rows(named=True)
+                for row in self.manifest.by_ids([r.job.file_id for r in results] + list(superseded)).iter_rows(
+                    named=True
+                )
             }
             touched: dict[str, set[tuple[str, dt.date]]] = {}
             for r in results:
@@ -410,7 +418,8 @@ class IngestService:
 
 def _job(candidate: Candidate, decision: Decision, file_id: int | None = None, *, minted_now: bool = False) -> FileJob:
     fid = file_id if file_id is not None else decision.file_id
-    assert fid is not None and candidate.table is not None
+    assert fid is not None, "a job needs a minted file id"
+    assert candidate.table is not None, "only routable candidates become jobs"
     return FileJob(
         file=candidate.file,
         table=candidate.table,

@@ -158,7 +158,9 @@ class Transformer:
         frame = frame.with_columns(encoded)
         frame = frame.with_columns(self._problems(self.encoded_rules, checks, gate=resolved))
         problem_columns = [p for p, _ in checks]
-        failing = pl.any_horizontal([pl.col(p).is_not_null() for p in problem_columns]) if problem_columns else pl.lit(False)
+        failing = (
+            pl.any_horizontal([pl.col(p).is_not_null() for p in problem_columns]) if problem_columns else pl.lit(False)
+        )
         frame = frame.with_columns(__failing=failing)
         bad = frame.filter(pl.col("__failing"))
         good = frame.filter(~pl.col("__failing"))
@@ -204,4 +206,8 @@ class Transformer:
             )
             for p, rule in checks
         ]
-        return pl.concat(parts).select(_QUARANTINE_COLUMNS).sort("file_line_number", "rule", "column_name", maintain_order=True)
+        return (
+            pl.concat(parts)
+            .select(_QUARANTINE_COLUMNS)
+            .sort("file_line_number", "rule", "column_name", maintain_order=True)
+        )

@@ -121,9 +121,8 @@ def _vendor_chunks(ctx: UnitContext, job: FileJob) -> Iterator[pl.DataFrame]:
     path = job.file.relative_path
     try:
         for chunk in vendor.iter_batches(job.file, ctx.batch_rows):
-            frame = chunk.collect() if isinstance(chunk, pl.LazyFrame) else chunk
-            if frame.height:
-                yield frame
+            if chunk.height:
+                yield chunk
     except PointlineError:
         raise
     except Exception as exc:  # the vendor could not read its own file: truncated, malformed, vanished

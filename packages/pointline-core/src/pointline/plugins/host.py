@@ -295,8 +295,8 @@ class PluginHost:
         return {n: e.timezone for n, e in self.exchanges.items()}
 
     def register_commands(self, app: typer.Typer) -> None:
-        """Let core and every plugin add their commands to ``app``."""
-        self.pm.hook.pointline_register_commands(app=app)
+        """Let core and every plugin add their commands to ``app``, core first, then plugins by name."""
+        self._call_per_plugin("pointline_register_commands", app=lambda _plugin: app)
 
     def plugin_infos(self) -> list[PluginInfo]:
         """One :class:`PluginInfo` per loaded plugin, core first."""

@@ -1,0 +1,91 @@
+"""Parallelism: worker processes give the same lake as one process, and two `pointline ingest run`
+processes racing on one lake mint each file id once and write no row twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+from ingest_kit import make_host, manifest_state, quarantine, set_symbols, silver, table, trade_rows, version, write_trades
+
+from pointline.config import Lake
+from pointline.ingest.service import IngestService, RunOptions
+from pointline.plugins.host import PluginHost
+
+SYMBOLS = [f"S{i:02d}" for i in range(16)]
+
+
+def populate(lake: Lake) -> None:
+    set_symbols(lake, [version("xa", s) for s in SYMBOLS])
+    for i, s in enumerate(SYMBOLS):
+        rows = trade_rows("xa", s, 200 + 10 * i)
+        rows[i][6] = "0.05"  # one quarantined row per file
+        write_trades(lake, "xa", s, rows)
+
+
+def test_worker_processes_write_the_same_lake_as_one_process(tmp_path: Path, host: PluginHost) -> None:
+    lakes = {}
+    for workers in (1, 2):
+        lake = Lake(tmp_path / f"w{workers}")
+        lake.root.mkdir()
+        populate(lake)
+        # unit_bytes=1: every file is its own unit, so both workers really run.
+        report = IngestService(lake, host, host_factory=make_host).run(RunOptions(workers=workers, unit_bytes=1))
+        assert report.ok
+        assert len(report.results) == len(SYMBOLS)
+        lakes[workers] = lake
+    one, two = lakes[1], lakes[2]
+    assert silver(two, host).equals(silver(one, host))
+    assert quarantine(two, host).equals(quarantine(one, host))
+    assert manifest_state(two, host)["status"].equals(manifest_state(one, host)["status"])
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {kit_dir!r})
+    import ingest_kit
+    from pointline.plugins.host import reset_host
+    from pointline.cli.app import main
+    reset_host(ingest_kit.make_host())
+    main(sys.argv[1:])
+    """
+)
+
+
+def test_two_concurrent_ingest_runs_mint_unique_ids_and_write_no_duplicates(lake: Lake, host: PluginHost) -> None:
+    populate(lake)
+    script = _SCRIPT.format(kit_dir=str(Path(__file__).parent))
+    env = {**os.environ, "POINTLINE_LAKE": str(lake.root)}
+    # Overlapping selections, started together: S00-S09; everything (with 2 workers); S08-S09.
+    selections = [["--glob", "*/S0[0-9].csv.gz"], ["--glob", "*/S0[89].csv.gz"]]
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, "ingest", "run", *selections[0]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        subprocess.Popen([sys.executable, "-c", script, "ingest", "run", "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        subprocess.Popen([sys.executable, "-c", script, "ingest", "run", *selections[1]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    ]
+    for p in runs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, out + err
+
+    m = manifest_state(lake, host)
+    assert m.height == len(SYMBOLS)  # one identity, one id: nobody minted a second id for a file
+    assert m["file_id"].n_unique() == len(SYMBOLS)
+    assert m["bronze_path"].n_unique() == len(SYMBOLS)
+    assert set(m["status"]) == {"success"}
+    rows = silver(lake, host)
+    assert rows.height == sum(200 + 10 * i - 1 for i in range(len(SYMBOLS)))
+    assert rows.select("file_id", "file_line_number").is_duplicated().sum() == 0
+    q = quarantine(lake, host)
+    assert q.height == len(SYMBOLS)
+    assert q.select("file_id", "file_line_number", "rule").is_duplicated().sum() == 0
+    per_file = rows.group_by("file_id").agg(pl.len()).sort("file_id")["len"].to_list()
+    assert sorted(per_file) == [200 + 10 * i - 1 for i in range(len(SYMBOLS))]
+    # The race was real: some file was ingested by more than one of the runs.
+    log = table(lake, host, "validation_log")
+    assert log["run_id"].n_unique() == 3
+    assert log.group_by("file_id").agg(runs=pl.col("run_id").n_unique())["runs"].max() > 1
