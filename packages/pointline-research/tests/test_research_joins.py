@@ -155,6 +155,14 @@ def test_trades_with_quotes_tolerance_and_lookback(market: tuple[Lake, list[int]
     assert raw.get_column("bid_px_int").to_list() == [10, 20, 305]
     assert "px_int" in raw.columns
     assert "ts_local_us" in raw.columns
+    narrow = joins.trades_with_quotes(
+        UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-02", trade_columns=["px"], quote_columns=["bid_px"]
+    )
+    assert narrow.collect_schema().names() == [
+        "ts_local_us", "ts_exch_us", "file_id", "file_line_number", "px",
+        "quote_symbol_id", "quote_ts_local_us", "quote_ts_exch_us", "quote_file_id", "quote_file_line_number", "bid_px",
+    ]  # fmt: skip
+    assert narrow.collect().get_column("bid_px").to_list() == [Decimal("1.0"), Decimal("2.0"), Decimal("3.05")]
 
 
 def test_trades_with_book_keeps_the_best_levels(market: tuple[Lake, list[int]]) -> None:

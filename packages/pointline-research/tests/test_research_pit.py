@@ -46,6 +46,7 @@ def _rows(draw: st.DrawFn, n: int, first_line: int, low: int = 0) -> list[dict[s
                 "ts_exch_us": ts - draw(st.integers(0, 2)),
                 "file_id": draw(st.integers(1, 3)),
                 "file_line_number": first_line + i,
+                "symbol_id": draw(st.integers(1, 2)),
                 "side": draw(st.sampled_from([1, -1, 0])),
                 "px": Decimal(draw(st.integers(1, 500))) / 10,
                 "qty": Decimal(draw(st.integers(1, 40))) / 1000,
@@ -60,6 +61,7 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         "ts_exch_us": pl.Int64,
         "file_id": pl.Int64,
         "file_line_number": pl.Int64,
+        "symbol_id": pl.Int64,
         "side": pl.Int8,
         "px": pl.Decimal(38, 1),
         "qty": pl.Decimal(38, 3),
@@ -91,23 +93,35 @@ def _until(frame: pl.DataFrame, column: str, cut: int) -> pl.DataFrame:
 ORDER = ["ts_local_us", "ts_exch_us", "file_id", "file_line_number"]
 
 
-def _reference_asof(left: pl.DataFrame, right: pl.DataFrame, tolerance: int | None) -> list[object]:
+def _reference_asof(left: pl.DataFrame, right: pl.DataFrame, tolerance: int | None, by: str | None) -> list[object]:
     """Brute force: the last right row in the total order with left.ts - tol <= right.ts <= left.ts."""
     ordered = right.sort(ORDER).rows(named=True)
     out = []
     for row in left.sort(ORDER).iter_rows(named=True):
         t = row["ts_local_us"]
         hits = [
-            r for r in ordered if r["ts_local_us"] <= t and (tolerance is None or r["ts_local_us"] >= t - tolerance)
+            r
+            for r in ordered
+            if r["ts_local_us"] <= t
+            and (tolerance is None or r["ts_local_us"] >= t - tolerance)
+            and (by is None or r[by] == row[by])
         ]
         out.append(hits[-1]["px"] if hits else None)
     return out
 
 
 @PIT
-@given(left=scenario(), right=scenario(), tolerance=st.one_of(st.none(), st.integers(0, 20)))
+@given(
+    left=scenario(),
+    right=scenario(),
+    tolerance=st.one_of(st.none(), st.integers(0, 20)),
+    by=st.sampled_from([None, "symbol_id"]),
+)
 def test_asof_join_is_point_in_time(
-    left: tuple[pl.DataFrame, pl.DataFrame, int], right: tuple[pl.DataFrame, pl.DataFrame, int], tolerance: int | None
+    left: tuple[pl.DataFrame, pl.DataFrame, int],
+    right: tuple[pl.DataFrame, pl.DataFrame, int],
+    tolerance: int | None,
+    by: str | None,
 ) -> None:
     trades, trades_edit, cut = left
     quotes, quotes_edit, _ = right
@@ -115,15 +129,17 @@ def test_asof_join_is_point_in_time(
     quotes_edit = pl.concat(
         [quotes.filter(pl.col("ts_local_us") <= cut), quotes_edit.filter(pl.col("ts_local_us") > cut)]
     )
-    q = quotes.select(*ORDER, "px")
-    before = joins.asof_join(trades, q, tolerance=tolerance, suffix="_q")
-    after = joins.asof_join(trades_edit, quotes_edit.select(*ORDER, "px"), tolerance=tolerance, suffix="_q")
+    q = quotes.select(*ORDER, "symbol_id", "px")
+    before = joins.asof_join(trades, q, tolerance=tolerance, by=by, suffix="_q")
+    after = joins.asof_join(
+        trades_edit, quotes_edit.select(*ORDER, "symbol_id", "px"), tolerance=tolerance, by=by, suffix="_q"
+    )
     assert _until(before, "ts_local_us", cut).equals(_until(after, "ts_local_us", cut))
     matched = before.filter(pl.col("ts_local_us_q").is_not_null())
     assert (matched["ts_local_us_q"] <= matched["ts_local_us"]).all()
     if tolerance is not None:
         assert (matched["ts_local_us_q"] >= matched["ts_local_us"] - tolerance).all()
-    assert before.get_column("px_q").to_list() == _reference_asof(trades, q, tolerance)
+    assert before.get_column("px_q").to_list() == _reference_asof(trades, q, tolerance, by)
 
 
 BAR_MAKERS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {

@@ -218,11 +218,28 @@ def test_decimal_places_expression_matches_decimal_arithmetic(value: Decimal, fo
         "sci": format(value, "e"),
         "padded": format(value, "f") + ("0" if "." in format(value, "f") else ".000"),
     }[form]
-    want = min(18, max(0, -int(Decimal(text).normalize().as_tuple().exponent)))
+    _, digits, exponent = Decimal(text).as_tuple()  # exact (normalize() would round to 28 digits)
+    assert isinstance(exponent, int)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    want = 0 if digits == (0,) else min(18, max(0, -exponent))
     got = pl.select(inference.decimal_places_expr(pl.lit(text))).item()
     assert got == want, text
+    if form != "sci":  # the fast formula for exponent-free text agrees
+        assert pl.select(inference.decimal_places_expr(pl.lit(text), scientific=False)).item() == want, text
 
 
-@pytest.mark.parametrize("text", ["", "abc", ".", "1.2.3", "e5", None])
+@pytest.mark.parametrize("text", ["", "abc", ".", "1.2.3", "e5", "x.yyyyyyy", None])
 def test_decimal_places_of_non_numbers_is_null(text: str | None) -> None:
     assert pl.select(inference.decimal_places_expr(pl.lit(text, pl.String))).item() is None
+    assert pl.select(inference.decimal_places_expr(pl.lit(text, pl.String), scientific=False)).item() is None
+
+
+def test_a_column_with_exponents_uses_the_exact_formula() -> None:
+    from pointline.tables.canonical import TRADES
+
+    frame = pl.DataFrame(
+        {"exchange": ["x", "x"], "exchange_symbol": ["A", "A"], "px": ["1.5e-7", "2.25"], "qty": ["100", "1.50"]}
+    )
+    seen = inference.observe(frame, TRADES).row(0, named=True)
+    assert (seen["price_places"], seen["amount_places"]) == (8, 1)

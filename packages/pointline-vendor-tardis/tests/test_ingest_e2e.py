@@ -18,13 +18,19 @@ from pointline.codec import decode
 from pointline.config import Lake
 from pointline.dims import dim_symbol
 from pointline.dims import infer as inference
-from pointline.ingest.service import ingest
-from pointline.plugins.host import PluginHost
+from pointline.ingest.service import IngestService, RunReport
+from pointline.plugins.host import PluginHost, reset_host
 from pointline.storage.delta import TableStore
 from pointline.tables.canonical import INGEST_MANIFEST, QUARANTINE
 from tardis_helpers import GZ_DIR, GZ_SAMPLES, PLAIN_SAMPLES, SAMPLES, TARDIS_NAMES, csv_rows, perpetuals_file
 
+from pointline_vendor_tardis import hooks
 from pointline_vendor_tardis.parsers import DATA_TYPES
+
+
+def run_ingest(lake: Lake, host: PluginHost) -> RunReport:
+    """`pointline ingest run`, in process, with these plugins."""
+    return IngestService(lake, host).run()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, dict[str, 
     reset_host(host)  # worker code paths that call get_host() see the same plugins
     try:
         inference.infer(lake, host, host.vendor("tardis"))
-        report = ingest(lake, host)
+        report = run_ingest(lake, host)
     finally:
         reset_host(None)
     assert report.ok, [r.error for r in report.failed] + [p.error for p in report.problems]
@@ -130,3 +136,25 @@ def test_grouped_file_rows_resolve_to_their_own_symbols(ingested: tuple[Lake, di
         ("okex-swap", "BTC-USDC-SWAP", 1, 6),
     ]
     assert set(silver.get_column("date").cast(pl.String)) >= {"2023-04-01", "2023-05-01", "2026-08-10"}
+
+
+def test_unsupported_data_type_is_reported_not_skipped(tmp_path: Path) -> None:
+    """A Tardis file of a data type with no table (book_ticker) fails visibly; the other files land."""
+    lake = Lake(tmp_path / "lake")
+    bronze = lake.bronze / "tardis"
+    bronze.mkdir(parents=True)
+    shutil.copy(GZ_DIR / "bitmex_trades_2020-03-01_XBTUSD.csv.gz", bronze)
+    shutil.copy(
+        GZ_DIR / "huobi-dm-swap_quotes_2020-05-01_BTC-USD.csv.gz",
+        bronze / "huobi-dm-swap_book_ticker_2020-05-01_BTC-USD.csv.gz",
+    )
+    host = PluginHost(entry_points_enabled=False, extra_plugins=[("tardis", hooks)])
+    reset_host(host)
+    try:
+        inference.infer(lake, host, host.vendor("tardis"))
+        report = run_ingest(lake, host)
+    finally:
+        reset_host(None)
+    assert [p.bronze_path for p in report.problems] == ["tardis/huobi-dm-swap_book_ticker_2020-05-01_BTC-USD.csv.gz"]
+    assert "no table for data type 'book_ticker'" in report.problems[0].error
+    assert report.rows_written == 10

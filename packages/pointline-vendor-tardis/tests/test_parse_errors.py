@@ -193,7 +193,7 @@ def test_exchange_is_lower_cased_and_symbol_kept_per_row(vendor: TardisVendor, t
     assert frame.row(0, named=True)["exchange"] == "bitmex"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     batch_rows=st.integers(min_value=1, max_value=5000),
     block_floor=st.sampled_from([16, 256, 1 << 16]),

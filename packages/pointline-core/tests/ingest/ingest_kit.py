@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -238,3 +240,32 @@ def lake_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+# -- the real CLI in a separate process -----------------------------------------------------------
+_CLI_SCRIPT = """
+import sys
+sys.path.insert(0, {kit_dir!r})
+import ingest_kit
+from pointline.plugins.host import reset_host
+
+# At top level on purpose: spawned worker processes re-import this script and get the same host.
+reset_host(ingest_kit.make_host())
+
+if __name__ == "__main__":
+    from pointline.cli.app import main
+
+    main(sys.argv[1:])
+"""
+
+
+def cli_command(workdir: Path) -> list[str]:
+    """``[python, script]``: the ``pointline`` CLI with the kit vendor installed, for subprocesses."""
+    script = workdir / "pointline_kit_cli.py"
+    if not script.exists():
+        script.write_text(_CLI_SCRIPT.format(kit_dir=str(Path(__file__).resolve().parent)))
+    return [sys.executable, str(script)]
+
+
+def cli_env(lake: Lake, **extra: str) -> dict[str, str]:
+    return {**os.environ, "POINTLINE_LAKE": str(lake.root), **extra}

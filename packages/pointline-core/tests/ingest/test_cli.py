@@ -6,11 +6,10 @@ import json
 
 import pytest
 from ingest_kit import lake_digest, set_symbols, trade_rows, version, write_trades
-from typer.testing import CliRunner, Result
-
 from pointline.cli.app import build_app, main
 from pointline.config import Lake
 from pointline.plugins.host import PluginHost
+from typer.testing import CliRunner, Result
 
 
 def cli(*args: str) -> Result:
@@ -55,7 +54,11 @@ def test_bronze_discover_lists_files_and_what_a_run_would_do(bronze: Lake) -> No
     cli("ingest", "run", "--glob", "*/BTC.csv.gz")
     listed = json.loads(cli("bronze", "discover", "--format", "json").output)
     actions = {row["bronze_path"].rsplit("/", 1)[1]: row["action"] for row in listed}
-    assert actions == {"BTC.csv.gz": "skip (already_ingested)", "GHOST.csv.gz": "ingest (new)", "BROKEN.csv.gz": "ingest (new)"}
+    assert actions == {
+        "BTC.csv.gz": "skip (already_ingested)",
+        "GHOST.csv.gz": "ingest (new)",
+        "BROKEN.csv.gz": "ingest (new)",
+    }
     pending = json.loads(cli("bronze", "discover", "--pending-only", "--format", "json").output)
     assert sorted(r["bronze_path"].rsplit("/", 1)[1] for r in pending) == ["BROKEN.csv.gz", "GHOST.csv.gz"]
     only_btc = json.loads(cli("bronze", "discover", "--glob", "*BTC*", "--format", "json").output)
@@ -75,7 +78,9 @@ def test_manifest_validation_dq_and_quarantine_commands(bronze: Lake) -> None:
     assert any("parse_error" in line and "BROKEN.csv.gz" in line for line in failed)
     assert any("all_rows_quarantined" in line and "GHOST.csv.gz" in line for line in failed)
     dq = json.loads(cli("dq", "summary", "--format", "json").output)
-    assert [(r["table_name"], r["exchange"], r["rows"], r["quarantined_rows"]) for r in dq] == [("trades", "xa", 299, 5)]
+    assert [(r["table_name"], r["exchange"], r["rows"], r["quarantined_rows"]) for r in dq] == [
+        ("trades", "xa", 299, 5)
+    ]
     q = json.loads(cli("quarantine", "show", "--rule", "off_grid", "--format", "json").output)
     assert [(r["file_line_number"], r["raw_value"]) for r in q] == [(11, "0.05")]
 

@@ -3,10 +3,7 @@ one clean ingest would: same silver rows, same quarantine records, same manifest
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +11,8 @@ import polars as pl
 import pytest
 from ingest_kit import (
     KitVendor,
+    cli_command,
+    cli_env,
     manifest_state,
     quarantine,
     quote_rows,
@@ -176,6 +175,65 @@ class _VendorOnly:
         register(KitVendor())
 
 
+def run_cli(lake: Lake, workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``pointline <args>`` in a fresh Python process with the kit vendor installed."""
+    return subprocess.run(
+        [*cli_command(workdir), *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(lake, **env),
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE]
+)
+def test_crash_during_a_forced_reingest_then_rerun_equals_clean(
+    tmp_path: Path, host: PluginHost, options: RunOptions, checkpoint: str
+) -> None:
+    want = clean(tmp_path, host, options, bronze_v1)
+    lake = fresh_lake(tmp_path, "crashed")
+    bronze_v1(lake)
+    IngestService(lake, host).run(options)
+    forced = RunOptions(force=True, unit_bytes=options.unit_bytes, batch_rows=options.batch_rows)
+    crash_then_rerun(lake, host, forced, checkpoint)
+    assert_same_lake(snapshot(lake, host), want)
+
+
+def test_forced_reingest_leaves_the_lake_identical(tmp_path: Path, host: PluginHost) -> None:
+    lake = fresh_lake(tmp_path, "lake")
+    bronze_v1(lake)
+    IngestService(lake, host).run()
+    before = snapshot(lake, host)
+    report = IngestService(lake, host).run(RunOptions(force=True))
+    assert len(report.results) == 4
+    assert_same_lake(snapshot(lake, host), before)
+
+
+def test_a_failed_reingest_of_a_landed_file_removes_its_rows(tmp_path: Path, host: PluginHost) -> None:
+    """Silver holds rows of a file only while the manifest says it landed."""
+    lake = fresh_lake(tmp_path, "lake")
+    set_symbols(lake, [version("xa", "BTC")])
+    write_trades(lake, "xa", "BTC", trade_rows("xa", "BTC", 10))
+    IngestService(lake, host).run()
+    # The exchange is no longer registered (a plugin was uninstalled): a forced re-ingest now fails.
+    bare = PluginHost(entry_points_enabled=False, extra_plugins=[("kit", _VendorOnly())])
+    report = IngestService(lake, bare).run(RunOptions(force=True))
+    assert [r.failure_reason for r in report.results] == ["unknown_exchange"]
+    assert silver(lake, host).height == 0
+    assert manifest_state(lake, host)["status"].to_list() == ["failed"]
+
+
+class _VendorOnly:
+    """The kit vendor without its exchanges."""
+
+    @hookimpl
+    def pointline_register_vendors(self, register: Callable[[Vendor], None]) -> None:
+        register(KitVendor())
+
+
 _CLI_SCRIPT = textwrap.dedent(
     """
     import sys
@@ -206,8 +264,8 @@ def test_a_killed_process_then_rerun_equals_clean(tmp_path: Path, host: PluginHo
     want = clean(tmp_path, host, BUFFERED, bronze_v1)
     lake = fresh_lake(tmp_path, "crashed")
     bronze_v1(lake)
-    died = run_cli(lake, "ingest", "run", env={faults.ENV_VAR: checkpoint})
+    died = run_cli(lake, tmp_path, "ingest", "run", **{faults.ENV_VAR: checkpoint})
     assert died.returncode == faults.CRASH_EXIT_CODE, died.stderr
-    rerun = run_cli(lake, "ingest", "run")
+    rerun = run_cli(lake, tmp_path, "ingest", "run")
     assert rerun.returncode == 1, rerun.stderr  # the truncated file still fails, and says so
     assert_same_lake(snapshot(lake, host), want)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ingest_kit import lake_digest, make_host, quote_rows, set_symbols, silver, trade_rows, version, write_quotes, write_trades
-
+from ingest_kit import (
+    lake_digest,
+    make_host,
+    quote_rows,
+    set_symbols,
+    silver,
+    trade_rows,
+    version,
+    write_quotes,
+    write_trades,
+)
 from pointline.config import Lake
 from pointline.ingest.service import IngestService, RunOptions
 from pointline.plugins.host import PluginHost
@@ -23,7 +32,15 @@ def populate_bronze(lake: Lake) -> None:
 
 def outcome(report: object) -> list[tuple[object, ...]]:
     return sorted(
-        (r.job.file.relative_path, r.status, r.failure_reason, r.rows_read, r.rows_written, r.rows_quarantined, tuple(r.rule_counts.items()))
+        (
+            r.job.file.relative_path,
+            r.status,
+            r.failure_reason,
+            r.rows_read,
+            r.rows_written,
+            r.rows_quarantined,
+            tuple(r.rule_counts.items()),
+        )
         for r in report.results  # type: ignore[attr-defined]
     )
 
@@ -52,7 +69,11 @@ def test_a_dry_run_on_a_populated_lake_with_reissues_and_force_changes_no_byte(l
     write_trades(lake, "xa", "ETH", trade_rows("xa", "ETH", 30))  # a new file
     before = lake_digest(lake.root)
 
-    for options in (RunOptions(dry_run=True), RunOptions(dry_run=True, force=True), RunOptions(dry_run=True, workers=2)):
+    for options in (
+        RunOptions(dry_run=True),
+        RunOptions(dry_run=True, force=True),
+        RunOptions(dry_run=True, workers=2),
+    ):
         report = IngestService(lake, host, host_factory=make_host).run(options)
         assert lake_digest(lake.root) == before, options
         assert report.rows_written > 0
@@ -67,7 +88,9 @@ def test_a_dry_run_backfill_changes_no_byte(lake: Lake, host: PluginHost) -> Non
     populate_bronze(lake)
     IngestService(lake, host).run()
     before = lake_digest(lake.root)
-    report = IngestService(lake, host).backfill("trades", "xa", dt.date(2024, 5, 1), dt.date(2024, 5, 1), RunOptions(dry_run=True))
+    report = IngestService(lake, host).backfill(
+        "trades", "xa", dt.date(2024, 5, 1), dt.date(2024, 5, 1), RunOptions(dry_run=True)
+    )
     assert lake_digest(lake.root) == before
     assert {r.job.reason for r in report.results} == {"rebuild"}
     assert report.rows_written == 199

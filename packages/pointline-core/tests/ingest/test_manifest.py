@@ -9,7 +9,6 @@ from typing import Any
 import polars as pl
 import pytest
 from ingest_kit import manifest, set_symbols, trade_rows, version, write_trades
-
 from pointline.config import Lake
 from pointline.ingest.discovery import Candidate
 from pointline.ingest.manifest import Manifest, decide, frame
@@ -54,13 +53,21 @@ def rows(*items: dict[str, Any]) -> pl.DataFrame:
         ([row(1, "new", "success")], {}, ("skip", "already_ingested", 1, ())),
         ([row(1, "new", "quarantined")], {}, ("skip", "already_ingested", 1, ())),
         ([row(1, "new", "success")], {"force": True}, ("process", "forced", 1, ())),
-        ([row(1, "new", "success", rows_quarantined=3)], {"retry_quarantined": True}, ("process", "retry_quarantined", 1, ())),
+        (
+            [row(1, "new", "success", rows_quarantined=3)],
+            {"retry_quarantined": True},
+            ("process", "retry_quarantined", 1, ()),
+        ),
         ([row(1, "new", "success")], {"retry_quarantined": True}, ("skip", "already_ingested", 1, ())),
         ([row(1, "new", "pending")], {}, ("process", "pending", 1, ())),
         ([row(1, "new", "failed")], {}, ("process", "failed", 1, ())),
         ([row(1, "old", "success")], {}, ("mint", "reissued", None, (1,))),
         ([row(1, "old", "success"), row(2, "older", "failed")], {}, ("mint", "reissued", None, (1, 2))),
-        ([row(1, "old", "superseded", superseded_by=2), row(2, "new", "success")], {}, ("skip", "already_ingested", 2, ())),
+        (
+            [row(1, "old", "superseded", superseded_by=2), row(2, "new", "success")],
+            {},
+            ("skip", "already_ingested", 2, ()),
+        ),
         ([row(1, "old", "success"), row(2, "new", "pending")], {}, ("process", "pending", 2, (1,))),
         ([row(1, "old", "success"), row(2, "new", "failed")], {}, ("process", "failed", 2, (1,))),
         ([row(1, "old", "success"), row(2, "new", "success")], {}, ("process", "unfinished_supersede", 2, (1,))),
@@ -128,7 +135,9 @@ def test_a_counter_behind_the_manifest_never_reuses_an_id(lake: Lake, host: Plug
     assert ids == [1, 2, 3]
 
 
-def test_lookups_are_keyed_and_once_per_run_not_per_file(lake: Lake, host: PluginHost, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookups_are_keyed_and_once_per_run_not_per_file(
+    lake: Lake, host: PluginHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
     symbols = [f"S{i:02d}" for i in range(25)]
     set_symbols(lake, [version("xa", s) for s in symbols])
     for s in symbols:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from pointline.ingest.resolve import SymbolResolver
 
 KEYS = [("xa", "BTC"), ("xa", "BTC_240628"), ("xb", "BTC"), ("xa", "ETH")]
@@ -19,7 +19,7 @@ def versions(draw: st.DrawFn) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for exchange, symbol in draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=len(KEYS))):
         bounds = sorted(draw(st.sets(st.integers(0, 100), min_size=2, max_size=8)))
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for lo, hi in itertools.pairwise(bounds):
             if draw(st.booleans()):  # leave a gap (no version) sometimes
                 continue
             out.append(
@@ -47,7 +47,12 @@ def cases(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[tuple[tuple[str, 
 
 
 def brute_force(vs: list[dict[str, Any]], exchange: str, symbol: str, ts: int) -> tuple[Any, Any]:
-    hits = [v for v in vs if (v["exchange"], v["exchange_symbol"]) == (exchange, symbol) and v["valid_from_ts"] <= ts < v["valid_until_ts"]]
+    hits = [
+        v
+        for v in vs
+        if (v["exchange"], v["exchange_symbol"]) == (exchange, symbol)
+        and v["valid_from_ts"] <= ts < v["valid_until_ts"]
+    ]
     assert len(hits) <= 1
     return (hits[0]["symbol_id"], hits[0]["price_increment"]) if hits else (None, None)
 

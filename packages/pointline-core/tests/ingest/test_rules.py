@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import polars as pl
 import pytest
 from ingest_kit import quarantine, set_symbols, silver, trade_rows, version, write_trades
-
 from pointline.config import Lake
 from pointline.ingest import rules
 from pointline.ingest.rules import INVALID_ENUM, MISSING_VALUE, RowRule, register_rule, rules_for
@@ -17,7 +18,7 @@ from pointline.tables.canonical import QUOTES, TRADES, kline
 @pytest.fixture
 def clean_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rules registered by a test vanish after it."""
-    monkeypatch.setattr(rules, "_REGISTRY", rules.defaultdict(list, {k: list(v) for k, v in rules._REGISTRY.items()}))
+    monkeypatch.setattr(rules, "_REGISTRY", defaultdict(list, {k: list(v) for k, v in rules._REGISTRY.items()}))
 
 
 def names(spec_rules: list[RowRule]) -> set[tuple[str, str | None, str]]:
@@ -39,18 +40,27 @@ def test_core_rules_per_table() -> None:
 
 
 def test_a_family_rule_applies_to_every_member(clean_registry: None) -> None:
-    register_rule("kline_{interval}", lambda spec: [RowRule("high_below_low", "high_px", pl.col("high_px_int") < pl.col("low_px_int"), stage="encoded")])
+    register_rule(
+        "kline_{interval}",
+        lambda spec: [
+            RowRule("high_below_low", "high_px", pl.col("high_px_int") < pl.col("low_px_int"), stage="encoded")
+        ],
+    )
     assert ("high_below_low", "high_px", "encoded") in names(rules_for(kline("1m")))
     assert ("high_below_low", "high_px", "encoded") in names(rules_for(kline("1h")))
     assert ("high_below_low", "high_px", "encoded") not in names(rules_for(TRADES))
 
 
-def test_a_registered_rule_quarantines_rows_with_its_name_and_raw_value(lake: Lake, host: PluginHost, clean_registry: None) -> None:
+def test_a_registered_rule_quarantines_rows_with_its_name_and_raw_value(
+    lake: Lake, host: PluginHost, clean_registry: None
+) -> None:
     register_rule("trades", lambda spec: [RowRule("fat_finger", "qty", pl.col("qty_int") > 10, stage="encoded")])
     set_symbols(lake, [version("xa", "BTC")])
     rows = trade_rows("xa", "BTC", 5)
     rows[2][7] = "0.011"  # 11 lots of 0.001
     write_trades(lake, "xa", "BTC", rows)
     IngestService(lake, host).run()
-    assert quarantine(lake, host).select("file_line_number", "rule", "column_name", "raw_value").rows() == [(4, "fat_finger", "qty", "0.011")]
+    assert quarantine(lake, host).select("file_line_number", "rule", "column_name", "raw_value").rows() == [
+        (4, "fat_finger", "qty", "0.011")
+    ]
     assert silver(lake, host).height == 4

@@ -8,8 +8,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from ingest_kit import EXCHANGES, NAME, KitVendor, manifest, quarantine, set_symbols, silver, trade_rows, version, write_trades
-
+from ingest_kit import (
+    EXCHANGES,
+    NAME,
+    KitVendor,
+    manifest,
+    quarantine,
+    set_symbols,
+    silver,
+    trade_rows,
+    version,
+    write_trades,
+)
 from pointline.config import Lake
 from pointline.exchanges import ExchangeSpec
 from pointline.ingest import faults
@@ -65,7 +75,9 @@ def silver_commits(lake: Lake, host: PluginHost) -> int:
     return sum(1 for h in history if h.get("operation") == "WRITE" and "predicate" in h.get("operationParameters", {}))
 
 
-def test_a_large_file_streams_chunk_by_chunk_into_one_commit(lake: Lake, counting: tuple[PluginHost, CountingVendor]) -> None:
+def test_a_large_file_streams_chunk_by_chunk_into_one_commit(
+    lake: Lake, counting: tuple[PluginHost, CountingVendor]
+) -> None:
     host, vendor = counting
     set_symbols(lake, [version("xa", "BTC")])
     rows = trade_rows("xa", "BTC", 1_000)
@@ -88,7 +100,9 @@ def test_a_large_file_streams_chunk_by_chunk_into_one_commit(lake: Lake, countin
     assert quarantine(lake, host)["file_line_number"].to_list() == [557]
 
 
-def test_streamed_and_buffered_ingests_write_the_same_rows(tmp_path: Path, counting: tuple[PluginHost, CountingVendor]) -> None:
+def test_streamed_and_buffered_ingests_write_the_same_rows(
+    tmp_path: Path, counting: tuple[PluginHost, CountingVendor]
+) -> None:
     host, _ = counting
     out = []
     for name, options in (("streamed", STREAM), ("buffered", RunOptions())):

@@ -20,7 +20,6 @@ from ingest_kit import (
     version,
     write_trades,
 )
-
 from pointline.config import Lake
 from pointline.ingest.service import IngestService, RunOptions
 from pointline.plugins.host import PluginHost

@@ -41,6 +41,7 @@ import polars as pl
 from pointline.codec import decimal_places
 
 from pointline_research.errors import ResearchInputError
+from pointline_research.ordering import ordered
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
@@ -210,14 +211,9 @@ def _prepare(
         if not (dtype.is_numeric() or isinstance(dtype, pl.Decimal)):
             raise ResearchInputError(f"bars: column {name!r} is {dtype}, not a number")
     notional, scale = _notional(pl.col(price), price_dtype, pl.col(size), size_dtype)
-    order = (
-        [*keys, *(c for c in ORDER if c in schema and c not in keys)]
-        if time_column == ORDER[0]
-        else [*keys, time_column]
-    )
-    # Global time order (stable): within each `by` group the rows are then in the total order too.
-    time_order = [c for c in order if c not in keys]
-    frame = frame.sort(time_order, nulls_last=False, maintain_order=True)
+    # Global time order: within each `by` group the rows are then in the total order too.
+    time_order = [c for c in ORDER if c in schema] if time_column == ORDER[0] else [time_column]
+    frame = ordered(frame, time_order, time_key=time_column)
     return _Inputs(frame, time_column, price, size, side_col, keys, notional, price_dtype, size_dtype, scale)
 
 

@@ -25,6 +25,7 @@ from pointline.timeutil import to_us
 
 from pointline_research.context import LakeLike, exchange_timezone, resolve_lake
 from pointline_research.coverage import COVERAGE_SCHEMA, data_coverage
+from pointline_research.ordering import ordered
 from pointline_research.symbols import dim_symbol, resolve
 from pointline_research.tables import event_tables
 from pointline_research.timewin import TimeLike, local_date
@@ -97,15 +98,22 @@ def list_symbols(
     ``search`` keeps rows whose symbol, base, quote or underlying contains the text (case-insensitive);
     the other filters are exact. ``versions`` counts each instrument's versions.
     """
-    frame = dim_symbol(resolve_lake(lake)).with_columns(versions=pl.len().over(KEY).cast(pl.Int64))
-    for column, value in (("exchange", exchange), ("instrument_type", instrument_type), ("asset_class", asset_class)):
+    frame = dim_symbol(resolve_lake(lake))
+    if exchange is not None:
+        frame = frame.filter(pl.col("exchange").is_in([exchange] if isinstance(exchange, str) else list(exchange)))
+    # In key order (dim_symbol is stored that way, so this is a check), versions of one instrument are
+    # consecutive: count them and flag the latest with run arithmetic instead of window functions.
+    frame = ordered(frame, [*KEY, "valid_from_ts"])
+    starts = pl.any_horizontal(pl.col(c) != pl.col(c).shift(1) for c in KEY).fill_null(True)
+    ends = pl.any_horizontal(pl.col(c) != pl.col(c).shift(-1) for c in KEY).fill_null(True)
+    frame = frame.with_columns(versions=pl.len().over(starts.cum_sum()).cast(pl.Int64), __latest=ends)
+    for column, value in (("instrument_type", instrument_type), ("asset_class", asset_class)):
         if value is not None:
-            values = [value] if isinstance(value, str) else list(value)
-            frame = frame.filter(pl.col(column).is_in(values))
+            frame = frame.filter(pl.col(column).is_in([value] if isinstance(value, str) else list(value)))
     if underlying is not None:
         frame = frame.filter(pl.col("underlying") == underlying)
     if search:
-        needle = search.casefold()
+        needle = search.lower()  # the same folding as str.to_lowercase below
         fields = ("exchange_symbol", "base_asset", "quote_asset", "underlying")
         hit = pl.any_horizontal(
             pl.col(f).str.to_lowercase().str.contains(needle, literal=True).fill_null(False) for f in fields
@@ -115,10 +123,9 @@ def list_symbols(
         t = to_us(asof)
         frame = frame.filter(pl.col("valid_from_ts") <= t, pl.col("valid_until_ts") > t)
     elif not history:
-        frame = frame.filter(pl.col("valid_from_ts") == pl.col("valid_from_ts").max().over(KEY))
-    names = frame.collect_schema().names()
-    ordered = LEADING + [c for c in names if c not in LEADING]
-    return frame.select(ordered).sort("exchange", "exchange_symbol", "valid_from_ts").collect()
+        frame = frame.filter(pl.col("__latest"))
+    names = [c for c in frame.collect_schema().names() if c != "__latest"]
+    return frame.select(LEADING + [c for c in names if c not in LEADING]).collect()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import polars as pl
 from pointline_research import query
 from pointline_research.context import LakeLike, resolve_lake
 from pointline_research.errors import ResearchInputError
+from pointline_research.ordering import ordered
 from pointline_research.timewin import TimeLike, duration_us, window
 
 TIE_ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
@@ -67,41 +68,66 @@ def asof_join(
     Returns the same kind of frame as ``left``; rows keep the left total order, one output row per
     left row.
     """
-    lazy_left = left.lazy()
-    lazy_right = right.lazy()
-    right_on = right_on or on
-    keys: list[str] = [by] if isinstance(by, str) else list(by or [])
-    left_cols = lazy_left.collect_schema().names()
-    right_cols = lazy_right.collect_schema().names()
+    joined = _asof(
+        left.lazy(),
+        right.lazy(),
+        on=on,
+        right_on=right_on or on,
+        by=[by] if isinstance(by, str) else list(by or []),
+        tolerance=tolerance,
+        strict=strict,
+        suffix=suffix,
+        left_order=left_order,
+        right_order=right_order,
+        presorted=False,
+    )
+    if isinstance(left, pl.DataFrame):
+        return joined.collect()
+    return joined
+
+
+def _asof(
+    left: pl.LazyFrame,
+    right: pl.LazyFrame,
+    *,
+    on: str,
+    right_on: str,
+    by: list[str],
+    tolerance: int | str | None,
+    strict: bool,
+    suffix: str,
+    left_order: Sequence[str] | None,
+    right_order: Sequence[str] | None,
+    presorted: bool,
+) -> pl.LazyFrame:
+    """:func:`asof_join` on lazy frames; ``presorted`` skips the order check for ``query.*`` outputs."""
+    left_cols = left.collect_schema().names()
+    right_cols = right.collect_schema().names()
     for cols, key, side in ((left_cols, on, "left"), (right_cols, right_on, "right")):
-        missing = [c for c in [key, *keys] if c not in cols]
+        missing = [c for c in [key, *by] if c not in cols]
         if missing:
             raise ResearchInputError(f"as-of join: the {side} frame has no column(s) {', '.join(missing)}")
     l_order = _order(on, left_cols, left_order)
     r_order = _order(right_on, right_cols, right_order)
-    # Sort the right side by the total order, then keep only the last row of each (by, ts) group:
+    if not presorted or by:
+        left = ordered(left, l_order, time_key=on)
+        right = ordered(right, [*by, *r_order], time_key=right_on)
+    # The right side is in (by, total order): keep only the last row of each (by, ts) run, which is
     # exactly "among equal timestamps the last in the documented order wins", whatever join_asof does.
-    prepared = (
-        lazy_right.sort(r_order, nulls_last=False, maintain_order=True)
-        .filter(pl.struct([*keys, right_on]).is_last_distinct())
-        .with_columns(pl.col(right_on).alias(_KEY))
-    )
-    renames = {c: f"{c}{suffix}" for c in right_cols if c in left_cols and c not in keys}
-    prepared = prepared.rename(renames)
-    joined = lazy_left.sort(l_order, nulls_last=False, maintain_order=True).join_asof(
+    last_of_run = pl.any_horizontal(pl.col(c) != pl.col(c).shift(-1) for c in [*by, right_on]).fill_null(True)
+    prepared = right.filter(last_of_run).with_columns(pl.col(right_on).alias(_KEY))
+    prepared = prepared.rename({c: f"{c}{suffix}" for c in right_cols if c in left_cols and c not in by})
+    joined = left.join_asof(
         prepared,
         left_on=on,
         right_on=_KEY,
-        by=keys or None,
+        by=by or None,
         strategy="backward",
         tolerance=duration_us(tolerance) if tolerance is not None else None,
         allow_exact_matches=not strict,
         check_sortedness=False,
     )
-    joined = joined.drop(_KEY, strict=False)
-    if isinstance(left, pl.DataFrame):
-        return joined.collect()
-    return joined
+    return joined.drop(_KEY, strict=False)
 
 
 def _order(key: str, columns: Sequence[str], explicit: Sequence[str] | None) -> list[str]:
@@ -152,6 +178,7 @@ def trades_with_quotes(
     lookback: int | str | None = None,
     strict: bool = False,
     trade_columns: Sequence[str] | None = None,
+    quote_columns: Sequence[str] | None = None,
     lake: LakeLike = None,
 ) -> pl.LazyFrame:
     """Every trade in ``[start, end)`` with the quote prevailing at its arrival (``quote.ts <= trade.ts``).
@@ -160,7 +187,8 @@ def trades_with_quotes(
     ``quote_ts_local_us``, ``quote_ts_exch_us``, ``quote_file_id``, ``quote_file_line_number`` and
     ``quote_symbol_id``. Quotes are read from ``start - lookback`` (default: ``tolerance`` if given,
     else 1 hour) so the first trades find the quote in force at ``start``; a trade with no quote in
-    reach gets nulls.
+    reach gets nulls. ``trade_columns``/``quote_columns`` project either side (the clock and lineage
+    columns are always kept).
     """
     root = resolve_lake(lake)
     win = window(start, end)
@@ -168,18 +196,16 @@ def trades_with_quotes(
         exchange, symbol, win.start_us, win.end_us, decoded=decoded, columns=_with_order(trade_columns), lake=root
     )
     quotes_lf = query.quotes(
-        exchange, symbol, _right_start(win.start_us, tolerance, lookback), win.end_us, decoded=decoded, lake=root
+        exchange,
+        symbol,
+        _right_start(win.start_us, tolerance, lookback),
+        win.end_us,
+        decoded=decoded,
+        columns=None if quote_columns is None else list(dict.fromkeys([*_LINEAGE, *quote_columns])),
+        lake=root,
     )
     right, order = _prefixed(quotes_lf, "quote_")
-    return asof_join(
-        trades_lf,
-        right,
-        on="ts_local_us",
-        right_on="quote_ts_local_us",
-        tolerance=tolerance,
-        strict=strict,
-        right_order=order,
-    )
+    return _helper_join(trades_lf, right, "quote_ts_local_us", order, tolerance, strict)
 
 
 def trades_with_book(
@@ -226,12 +252,28 @@ def trades_with_book(
     ]
     book_lf = book_lf.select([*_LINEAGE, *level_cols])
     right, order = _prefixed(book_lf, "book_")
-    return asof_join(
-        trades_lf,
+    return _helper_join(trades_lf, right, "book_ts_local_us", order, tolerance, strict)
+
+
+def _helper_join(
+    trades: pl.LazyFrame,
+    right: pl.LazyFrame,
+    right_on: str,
+    order: list[str],
+    tolerance: int | str | None,
+    strict: bool,
+) -> pl.LazyFrame:
+    # Both sides come from query.*, which returns rows in the total order already.
+    return _asof(
+        trades,
         right,
         on="ts_local_us",
-        right_on="book_ts_local_us",
+        right_on=right_on,
+        by=[],
         tolerance=tolerance,
         strict=strict,
+        suffix="_right",
+        left_order=None,
         right_order=order,
+        presorted=True,
     )

@@ -26,6 +26,7 @@ from pointline.tables.validate import empty_frame
 from pointline_research.context import exchange_timezone
 from pointline_research.decoding import decode_columns, decoded_name
 from pointline_research.errors import ResearchInputError
+from pointline_research.ordering import ordered
 from pointline_research.timewin import Window
 
 PARTITION_CLOCK = "ts_local_us"
@@ -87,9 +88,14 @@ def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
     if filters:
         source = source.filter(*filters)
     order = [c for c in (request.order_by or spec.ordering_key) if c in spec.column_names]
-    if order:
-        source = source.sort(order, nulls_last=False, maintain_order=False)
     wanted = list(request.columns) if request.columns is not None else output_columns(spec, decoded)
+    if order:
+        # Read only what is returned plus the order keys, then put the rows in the total order.
+        stored = {c.name for c in spec.columns if c.name in wanted or decoded_name(c.name) in wanted}
+        by_id = decoded or bool(request.symbol_names)
+        needed = [c for c in spec.column_names if c in stored or c in order or (c == "symbol_id" and by_id)]
+        time_key = spec.time_column if spec.time_column in order else None
+        source = ordered(source.select(needed), order, time_key=time_key)
     if request.versions is not None:
         decode_for = [c.name for c in spec.fixed_point_columns if decoded_name(c.name) in wanted]
         source = source.with_columns(decode_columns(spec, request.versions, decode_for))

@@ -47,8 +47,8 @@ class _Gunzip:
         self.pending = b""
         """Compressed input not yet fed to zlib."""
 
-    def read(self, size: int | None) -> bytes:
-        """Up to ``size`` decompressed bytes (all the rest when None); empty only at the end."""
+    def read_parts(self, size: int | None) -> list[bytes]:
+        """Up to ``size`` decompressed bytes (all the rest when None) as pieces; empty only at the end."""
         parts: list[bytes] = []
         have = 0
         while size is None or have < size:
@@ -62,17 +62,19 @@ class _Gunzip:
                 self.inflater = zlib.decompressobj(wbits=31)
             out = self.inflater.decompress(self.pending, 0 if size is None else size - have)
             self.pending = self.inflater.unused_data if self.inflater.eof else self.inflater.unconsumed_tail
-            parts.append(out)
-            have += len(out)
-        return b"".join(parts)
+            if out:
+                parts.append(out)
+                have += len(out)
+        return parts
 
 
 class _Plain:
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
 
-    def read(self, size: int | None) -> bytes:
-        return self.raw.read() if size is None else self.raw.read(size)
+    def read_parts(self, size: int | None) -> list[bytes]:
+        data = self.raw.read() if size is None else self.raw.read(size)
+        return [data] if data else []
 
 
 class CsvFile:
@@ -91,22 +93,27 @@ class CsvFile:
         """Blocks of whole lines of the decompressed file (its last line may lack its ``\\n``).
 
         Each read asks for ``self._block_bytes`` bytes (None: the rest of the file), a size the caller
-        adapts between blocks so a block holds about the requested number of rows.
+        adapts between blocks so a block holds about the requested number of rows. Decompressed pieces
+        are joined once, cut at the last line end: one copy per block.
         """
-        carry = b""
+        carry: list[bytes] = []
         while True:
-            data = source.read(self._block_bytes)
-            if not data:
+            parts = source.read_parts(self._block_bytes)
+            if not parts:
                 if carry:
-                    yield carry
+                    yield b"".join(carry)
                 return
-            buffer = carry + data if carry else data
-            cut = buffer.rfind(b"\n")
-            if cut < 0:  # one line longer than the block: keep reading until it ends
-                carry = buffer
+            for i in range(len(parts) - 1, -1, -1):
+                cut = parts[i].rfind(b"\n")
+                if cut >= 0:
+                    break
+            else:  # no line end yet (a line longer than the block): keep reading
+                carry += parts
                 continue
-            carry = buffer[cut + 1 :]
-            yield buffer if cut == len(buffer) - 1 else buffer[: cut + 1]
+            head, tail = parts[i][: cut + 1], parts[i][cut + 1 :]
+            pieces = [*carry, *parts[:i], head]
+            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            carry = [p for p in (tail, *parts[i + 1 :]) if p]
 
     # -- parsing ---------------------------------------------------------------------------------
     def frames(

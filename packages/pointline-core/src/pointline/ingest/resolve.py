@@ -40,6 +40,13 @@ class SymbolResolver:
         whole = candidates.filter((pl.col("valid_from_ts") <= pl.col("lo")) & (pl.col("hi") < pl.col("valid_until_ts")))
         fast = picked.join(whole.select(*KEY, *RESOLVED), on=KEY, how="inner").select(_ROW, *RESOLVED)
         split_keys = spans.join(whole.select(KEY), on=KEY, how="anti")
+        if whole.height == 1 and split_keys.height == 0:
+            # One key, one version for the whole chunk (a single-instrument file): no join at all.
+            version = whole.row(0, named=True)
+            ok = eligible.fill_null(False)
+            return frame.with_columns(
+                pl.when(ok).then(pl.lit(version[c], self.versions.schema[c])).alias(c) for c in RESOLVED
+            )
         if split_keys.height:
             slow = (
                 picked.join(split_keys.select(KEY), on=KEY, how="semi")

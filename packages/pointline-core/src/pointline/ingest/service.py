@@ -277,7 +277,7 @@ class IngestService:
         jobs = self._mint(planned, options, rebuild=rebuild)
         self.faults(fp.AFTER_MINT)
         started_us = now_us()
-        units = plan_units(jobs, unit_bytes=options.unit_bytes)
+        units = plan_units(jobs, unit_bytes=options.unit_bytes, workers=options.workers)
         self.progress.start(len(jobs), sum(j.size_bytes for j in jobs))
         for results in self._run_units(units, options, started_us):
             self._finish_unit(report, results)
@@ -462,8 +462,3 @@ def _reason_of(results: list[FileResult], file_id: int) -> str:
         if r.job.file_id == file_id:
             return "backfill rebuild" if r.job.reason == "rebuild" else "vendor re-issue"
     return "replacement"
-
-
-def ingest(lake: Lake, host: PluginHost | None = None, **options: Any) -> RunReport:
-    """Shorthand: ``IngestService(lake, host).run(RunOptions(**options))``."""
-    return IngestService(lake, host).run(RunOptions(**options))

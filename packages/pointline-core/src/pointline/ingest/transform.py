@@ -81,6 +81,36 @@ class FileStats:
             self.partitions.update(dates.iter_rows())
 
 
+DISTINCT_ENCODE_RATIO = 0.5
+"""Encode distinct (text, version) pairs and join back when they are fewer than this share of the rows."""
+
+
+def _encode(frame: pl.DataFrame, source: str, increment: str, count: str, problem: str) -> pl.DataFrame:
+    """Add the exact count (``count``) and codec problem (``problem``) of text column ``source``.
+
+    The codec does exact decimal arithmetic per value, which is the transform's largest cost; prices and
+    sizes repeat heavily within a file (a few thousand distinct prices in a million trades), so the
+    codec runs on the distinct (text, increment) pairs and the result is joined back. Same function,
+    same values: exactness is untouched. With one version in force (the usual file) the increment is
+    a constant and the join key is the text alone.
+    """
+    versions = frame.select("symbol_id", increment).drop_nulls().unique()
+    if versions.height <= 1:
+        keys = [source]
+        constant = versions[increment][0] if versions.height else None
+        inc = pl.lit(constant, frame.schema[increment])
+        distinct = frame.select(source).unique()
+    else:
+        keys = [source, "symbol_id"]
+        inc = pl.col(increment)
+        distinct = frame.select(*keys, increment).unique(subset=keys)
+    enc = encode(pl.col(source), inc)
+    if distinct.height > DISTINCT_ENCODE_RATIO * frame.height:
+        return frame.with_columns(enc.count.alias(count), enc.problem.alias(problem))
+    table = distinct.select(*keys, enc.count.alias(count), enc.problem.alias(problem))
+    return frame.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
 class Transformer:
     """Turns parsed chunks of one file into silver rows and quarantine records."""
 
@@ -146,16 +176,14 @@ class Transformer:
         resolved = pl.col("symbol_id").is_not_null()
         coverage = RowRule(NO_SYMBOL_COVERAGE, "exchange_symbol", eligible & ~resolved)
         frame = frame.with_columns(self._problems([coverage], checks, gate=None))
-        encoded: list[pl.Expr] = []
         for c in spec.fixed_point_columns:
             assert c.fixed_point is not None
-            enc = encode(pl.col(c.source_name), pl.col(_INCREMENT[c.fixed_point]))
             name = f"__p{len(checks)}"
+            frame = _encode(frame, c.source_name, _INCREMENT[c.fixed_point], c.name, name)
             # The codec names its own rule (off_grid, unparsable_number, ...); rows without a version
             # have no increment and are already reported as no_symbol_coverage.
-            encoded += [enc.count.alias(c.name), pl.when(resolved).then(enc.problem).alias(name)]
+            frame = frame.with_columns(pl.when(resolved).then(pl.col(name)).alias(name))
             checks.append((name, RowRule("codec", c.source_name, pl.lit(False))))
-        frame = frame.with_columns(encoded)
         frame = frame.with_columns(self._problems(self.encoded_rules, checks, gate=resolved))
         problem_columns = [p for p, _ in checks]
         failing = (

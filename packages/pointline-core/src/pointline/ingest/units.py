@@ -44,8 +44,14 @@ class WorkUnit:
     stream: bool
 
 
-def plan_units(jobs: list[FileJob], *, unit_bytes: int = UNIT_BYTES, unit_files: int = UNIT_FILES) -> list[WorkUnit]:
-    """Group jobs into units: big files alone (streamed), small files of one table together."""
+def plan_units(
+    jobs: list[FileJob], *, unit_bytes: int = UNIT_BYTES, unit_files: int = UNIT_FILES, workers: int = 1
+) -> list[WorkUnit]:
+    """Group jobs into units: big files alone (streamed), small files of one table together.
+
+    With several workers, groups of small files are capped at an even share of their bytes, so every
+    worker gets some of them (fewer, larger commits matter less than idle workers).
+    """
     units: list[WorkUnit] = []
     by_table: dict[str, list[FileJob]] = {}
     for job in sorted(jobs, key=lambda j: (j.table, j.file.relative_path)):
@@ -53,11 +59,13 @@ def plan_units(jobs: list[FileJob], *, unit_bytes: int = UNIT_BYTES, unit_files:
             units.append(WorkUnit(job.table, (job,), stream=True))
         else:
             by_table.setdefault(job.table, []).append(job)
+    small_bytes = sum(j.size_bytes for js in by_table.values() for j in js)
+    budget = min(unit_bytes, -(-small_bytes // workers)) if workers > 1 else unit_bytes
     for table, small in by_table.items():
         group: list[FileJob] = []
         size = 0
         for job in small:
-            if group and (size + job.size_bytes > unit_bytes or len(group) >= unit_files):
+            if group and (size + job.size_bytes > budget or len(group) >= unit_files):
                 units.append(WorkUnit(table, tuple(group), stream=False))
                 group, size = [], 0
             group.append(job)
