@@ -132,7 +132,12 @@ def write_results(sections: dict[str, Sequence[Result]], command: str, path: Pat
         "",
     ]
     for title, results in sections.items():
-        lines += [f"## {title}", "", "| benchmark | pointline | raw baseline | ratio (>1 = faster) | target | ok |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| benchmark | pointline | raw baseline | ratio (>1 = faster) | target | ok |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += ["| " + " | ".join(_cells(r)) + " |" for r in results]
         lines.append("")
     path.write_text("\n".join(lines))

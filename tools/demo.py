@@ -14,6 +14,7 @@ environment with every package installed).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -37,10 +38,9 @@ def pointline(*args: str, lake: Path) -> None:
 
 def report(lake: Path) -> None:
     import polars as pl
-    from rich.console import Console
-
     from pointline.cli.common import print_frame
     from pointline_research import bars, discovery, joins, query
+    from rich.console import Console
 
     os.environ["POINTLINE_LAKE"] = str(lake)
     console = Console()
@@ -61,9 +61,14 @@ def report(lake: Path) -> None:
 
     console.rule("[bold]Exact prices across BTCUSDT's tick-size change at 12:00 (0.01 -> 0.1)")
     noon = "2024-05-01T12:00:00+00:00"
-    around = query.trades("binance-futures", "BTCUSDT", "2024-05-01T11:59:59+00:00", "2024-05-01T12:00:01+00:00", decoded=True)
+    around = query.trades(
+        "binance-futures", "BTCUSDT", "2024-05-01T11:59:59+00:00", "2024-05-01T12:00:01+00:00", decoded=True
+    )
     around_df = around.collect()
-    print_frame(around_df.select([c for c in ("ts_local_us", "symbol_id", "px", "qty") if c in around_df.columns]).head(12), title=f"trades around {noon}")
+    print_frame(
+        around_df.select([c for c in ("ts_local_us", "symbol_id", "px", "qty") if c in around_df.columns]).head(12),
+        title=f"trades around {noon}",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,14 +81,25 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(lake)
     started = time.perf_counter()
     print(f"Building a demo lake in {lake}")
-    totals = generate(lake, start=__import__("datetime").date.fromisoformat(START), days=2, rows_per_file=args.rows_per_file, seed=20240501)
+    totals = generate(lake, start=dt.date.fromisoformat(START), days=2, rows_per_file=args.rows_per_file, seed=20240501)
     print("bronze:", ", ".join(f"{k} {v:,} rows" for k, v in totals.items()))
     pointline("dim", "populate-exchange", lake=lake)
-    pointline("tardis", "symbols", "sync", "--exchange", "binance-futures", "--from-file", str(lake / "instruments" / "binance-futures.json"), lake=lake)
+    pointline(
+        "tardis",
+        "symbols",
+        "sync",
+        "--exchange",
+        "binance-futures",
+        "--from-file",
+        str(lake / "instruments" / "binance-futures.json"),
+        lake=lake,
+    )
     pointline("ingest", "run", lake=lake)
     pointline("lake", "stats", lake=lake)
     report(lake)
-    print(f"\nDone in {time.perf_counter() - started:.1f} s. Explore it: POINTLINE_LAKE={lake} pointline sql \"SELECT date, count(*) FROM trades GROUP BY 1\"")
+    print(
+        f'\nDone in {time.perf_counter() - started:.1f} s. Explore it: POINTLINE_LAKE={lake} pointline sql "SELECT date, count(*) FROM trades GROUP BY 1"'
+    )
 
 
 if __name__ == "__main__":

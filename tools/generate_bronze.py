@@ -37,7 +37,16 @@ EXCHANGE = "binance-futures"
 US_PER_DAY = 86_400_000_000
 CHUNK_ROWS = 1_000_000
 TRADES_HEADER = ["exchange", "symbol", "timestamp", "local_timestamp", "id", "side", "price", "amount"]
-QUOTES_HEADER = ["exchange", "symbol", "timestamp", "local_timestamp", "ask_amount", "ask_price", "bid_price", "bid_amount"]
+QUOTES_HEADER = [
+    "exchange",
+    "symbol",
+    "timestamp",
+    "local_timestamp",
+    "ask_amount",
+    "ask_price",
+    "bid_price",
+    "bid_amount",
+]
 TICKER_HEADER = [
     "exchange", "symbol", "timestamp", "local_timestamp", "funding_timestamp", "funding_rate",
     "predicted_funding_rate", "open_interest", "last_price", "index_price", "mark_price",
@@ -98,7 +107,9 @@ def _day_us(day: dt.date) -> int:
 
 
 def _iso(ts_us: int) -> str:
-    return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ts_us)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ts_us)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z"
+    )
 
 
 # -- vectorised building blocks --------------------------------------------------------------------
@@ -127,7 +138,9 @@ def clustered_times(rng: np.random.Generator, n: int, start_us: int, end_us: int
     # Bursts: a quarter of events land within 50 ms of a burst centre.
     centres = rng.integers(0, span_ms, size=max(1, n // 400))
     bursty = rng.random(n) < 0.25
-    ms = np.where(bursty, centres[rng.integers(0, centres.size, n)] + rng.integers(0, 50, n), rng.integers(0, span_ms, n))
+    ms = np.where(
+        bursty, centres[rng.integers(0, centres.size, n)] + rng.integers(0, 50, n), rng.integers(0, span_ms, n)
+    )
     ms = np.sort(np.clip(ms, 0, span_ms - 1))
     repeat = rng.random(n) < 0.35  # trades that share the previous exchange timestamp
     repeat[0] = False
@@ -139,7 +152,9 @@ def clustered_times(rng: np.random.Generator, n: int, start_us: int, end_us: int
     return exch.astype(np.int64), local.astype(np.int64)
 
 
-def random_walk(rng: np.random.Generator, n: int, start: int, tick_units: np.ndarray, daily_vol: float = 0.02) -> np.ndarray:
+def random_walk(
+    rng: np.random.Generator, n: int, start: int, tick_units: np.ndarray, daily_vol: float = 0.02
+) -> np.ndarray:
     """Mid prices in finest-tick units: a random walk whose steps are multiples of the tick in force.
 
     The step size gives roughly ``daily_vol`` of movement over the ``n`` events of a day, and about
@@ -160,7 +175,9 @@ class WalkState:
     next_trade_id: int
 
 
-def trades_chunks(rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState) -> Iterator[pl.DataFrame]:
+def trades_chunks(
+    rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState
+) -> Iterator[pl.DataFrame]:
     places = _places(inst.finest_tick)
     lot_places = _places(inst.lot)
     for offset in range(0, n, CHUNK_ROWS):
@@ -183,7 +200,9 @@ def trades_chunks(rng: np.random.Generator, inst: Instrument, n: int, start_us: 
         ).with_columns(price=decimal_text(pl.col("price"), places), amount=decimal_text(pl.col("amount"), lot_places))  # fmt: skip
 
 
-def quotes_chunks(rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState) -> Iterator[pl.DataFrame]:
+def quotes_chunks(
+    rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState
+) -> Iterator[pl.DataFrame]:
     places = _places(inst.finest_tick)
     lot_places = _places(inst.lot)
     lot_units = int(inst.lot * 10**lot_places)
@@ -212,7 +231,9 @@ def quotes_chunks(rng: np.random.Generator, inst: Instrument, n: int, start_us: 
         )  # fmt: skip
 
 
-def perpetuals_ticker(rng: np.random.Generator, perps: list[Instrument], day: dt.date, rows_per_symbol: int) -> pl.DataFrame:
+def perpetuals_ticker(
+    rng: np.random.Generator, perps: list[Instrument], day: dt.date, rows_per_symbol: int
+) -> pl.DataFrame:
     """One grouped PERPETUALS derivative_ticker day: every perpetual's rows interleaved by arrival."""
     day0 = _day_us(day)
     frames = []
@@ -292,10 +313,14 @@ def generate(out: Path, *, start: dt.date, days: int, rows_per_file: int, seed: 
             n = max(1, rows_per_file * (day0 + US_PER_DAY - begin) // US_PER_DAY)
             name = f"{EXCHANGE}_{{}}_{day.isoformat()}_{inst.symbol}.csv.gz"
             totals["trades"] += write_gz_csv(
-                bronze / name.format("trades"), TRADES_HEADER, trades_chunks(rng, inst, n, begin, day0 + US_PER_DAY, trade_state[inst.symbol])
+                bronze / name.format("trades"),
+                TRADES_HEADER,
+                trades_chunks(rng, inst, n, begin, day0 + US_PER_DAY, trade_state[inst.symbol]),
             )
             totals["quotes"] += write_gz_csv(
-                bronze / name.format("quotes"), QUOTES_HEADER, quotes_chunks(rng, inst, n, begin, day0 + US_PER_DAY, quote_state[inst.symbol])
+                bronze / name.format("quotes"),
+                QUOTES_HEADER,
+                quotes_chunks(rng, inst, n, begin, day0 + US_PER_DAY, quote_state[inst.symbol]),
             )
         ticker = perpetuals_ticker(rng, [i for i in insts if i.kind == "perpetual"], day, max(10, rows_per_file // 20))
         totals["derivative_ticker"] += write_gz_csv(
