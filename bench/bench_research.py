@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,16 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Result, best_of, machine, print_results, write_results  # noqa: E402
-from pointline.config import Lake  # noqa: E402
-from pointline.dims import dim_symbol  # noqa: E402
-from pointline.exchanges import ExchangeSpec  # noqa: E402
-from pointline.plugins.hookspecs import hookimpl  # noqa: E402
-from pointline.plugins.host import PluginHost, reset_host  # noqa: E402
-from pointline.storage.delta import TableStore  # noqa: E402
-from pointline.tables.canonical import DIM_SYMBOL, INGEST_MANIFEST, QUOTES, TRADES  # noqa: E402
-from pointline.timeutil import MAX_TS, US_PER_DAY, to_us  # noqa: E402
-
-from pointline_research import bars, discovery, joins, query  # noqa: E402
+from harness import Result, best_of, machine, print_results, write_results
+from pointline.config import Lake
+from pointline.dims import dim_symbol
+from pointline.exchanges import ExchangeSpec
+from pointline.plugins.hookspecs import hookimpl
+from pointline.plugins.host import PluginHost, reset_host
+from pointline.storage.delta import TableStore
+from pointline.tables.canonical import DIM_SYMBOL, INGEST_MANIFEST, QUOTES, TRADES
+from pointline.timeutil import MAX_TS, US_PER_DAY, to_us
+from pointline_research import bars, discovery, joins, query
 
 EXCHANGE = "bench-venue"
 DAY0 = to_us("2024-05-01")
@@ -82,17 +82,37 @@ def build_dim(lake: Lake, symbols: list[str], days: int, filler: int) -> pl.Data
 
 def _version(symbol: str, valid_from: int, valid_until: int, tick: str) -> dict[str, object]:
     return {
-        "exchange": EXCHANGE, "exchange_symbol": symbol, "valid_from_ts": valid_from, "valid_until_ts": valid_until,
-        "asset_class": "crypto_derivative", "instrument_type": "perpetual", "base_asset": symbol[:6],
-        "quote_asset": "USDT", "settle_asset": None, "price_increment": Decimal(tick),
-        "amount_increment": Decimal("0.001"), "tick_size": None, "lot_size": None, "contract_multiplier": None,
-        "is_inverse": None, "expiry_ts_us": None, "underlying": None, "strike": None, "put_call": None,
-        "contract_month": None, "settlement_type": None, "isin": None, "listing_exchange": None,
-        "source": "bench", "is_inferred": False,
+        "exchange": EXCHANGE,
+        "exchange_symbol": symbol,
+        "valid_from_ts": valid_from,
+        "valid_until_ts": valid_until,
+        "asset_class": "crypto_derivative",
+        "instrument_type": "perpetual",
+        "base_asset": symbol[:6],
+        "quote_asset": "USDT",
+        "settle_asset": None,
+        "price_increment": Decimal(tick),
+        "amount_increment": Decimal("0.001"),
+        "tick_size": None,
+        "lot_size": None,
+        "contract_multiplier": None,
+        "is_inverse": None,
+        "expiry_ts_us": None,
+        "underlying": None,
+        "strike": None,
+        "put_call": None,
+        "contract_month": None,
+        "settlement_type": None,
+        "isin": None,
+        "listing_exchange": None,
+        "source": "bench",
+        "is_inferred": False,
     }
 
 
-def day_frame(spec_name: str, rows: int, day: int, ids: tuple[int, int], change: int, file_id: int, rng: np.random.Generator) -> pl.DataFrame:
+def day_frame(
+    spec_name: str, rows: int, day: int, ids: tuple[int, int], change: int, file_id: int, rng: np.random.Generator
+) -> pl.DataFrame:
     """One symbol-day of synthetic trades or quotes, with ~35% tied timestamps like real data."""
     start = DAY0 + day * US_PER_DAY
     steps = rng.integers(0, 2 * US_PER_DAY // rows, size=rows)
@@ -124,7 +144,7 @@ def day_frame(spec_name: str, rows: int, day: int, ids: tuple[int, int], change:
             px_int=pl.Series(px_int),
             qty_int=pl.Series(rng.lognormal(3, 1, size=rows).astype(np.int64) + 1),
         )
-        return frame.select(TRADES.column_names).cast(dict(TRADES.schema))
+        return frame.select(TRADES.column_names).cast(TRADES.schema)
     spread = rng.integers(1, 6, size=rows)
     frame = pl.DataFrame(base).with_columns(
         bid_px_int=pl.Series(px_int),
@@ -132,7 +152,7 @@ def day_frame(spec_name: str, rows: int, day: int, ids: tuple[int, int], change:
         ask_px_int=pl.Series(px_int + np.where(ts < change, spread, spread * 10)),
         ask_qty_int=pl.Series(rng.integers(1, 5_000, size=rows)),
     )
-    return frame.select(QUOTES.column_names).cast(dict(QUOTES.schema))
+    return frame.select(QUOTES.column_names).cast(QUOTES.schema)
 
 
 def build_lake(root: Path, args: argparse.Namespace) -> tuple[Lake, pl.DataFrame]:
@@ -154,19 +174,34 @@ def build_lake(root: Path, args: argparse.Namespace) -> tuple[Lake, pl.DataFrame
                 manifest.append(_manifest_row(file_id, spec.name, s, day, frame.height))
     TableStore(lake, INGEST_MANIFEST).append(pl.DataFrame(manifest, schema=INGEST_MANIFEST.schema))
     total = 2 * args.rows * args.days * args.symbols
-    print(f"built {total:,} trade+quote rows and {dim.height:,} dim_symbol versions in {time.perf_counter() - started:.1f} s")
+    print(
+        f"built {total:,} trade+quote rows and {dim.height:,} dim_symbol versions in {time.perf_counter() - started:.1f} s"
+    )
     return lake, dim
 
 
 def _manifest_row(file_id: int, table: str, symbol: str, day: int, rows: int) -> dict[str, object]:
     date = dt.date(2024, 5, 1) + dt.timedelta(days=day)
     return {
-        "file_id": file_id, "vendor": "bench", "data_type": table,
+        "file_id": file_id,
+        "vendor": "bench",
+        "data_type": table,
         "bronze_path": f"bench/exchange={EXCHANGE}/type={table}/date={date}/symbol={symbol}/data.csv.gz",
-        "sha256": f"{file_id:064x}", "size_bytes": rows * 40, "table_name": table, "exchange": EXCHANGE,
-        "status": "success", "rows_read": rows, "rows_written": rows, "rows_quarantined": 0,
-        "min_ts_us": None, "max_ts_us": None, "dates": [date], "error": None, "superseded_by": None,
-        "created_at_us": DAY0, "updated_at_us": DAY0,
+        "sha256": f"{file_id:064x}",
+        "size_bytes": rows * 40,
+        "table_name": table,
+        "exchange": EXCHANGE,
+        "status": "success",
+        "rows_read": rows,
+        "rows_written": rows,
+        "rows_quarantined": 0,
+        "min_ts_us": None,
+        "max_ts_us": None,
+        "dates": [date],
+        "error": None,
+        "superseded_by": None,
+        "created_at_us": DAY0,
+        "updated_at_us": DAY0,
     }
 
 
@@ -174,7 +209,10 @@ def raw_scan(lake: Lake, spec_name: str, ids: list[int], start: int, end: int) -
     """The baseline: plain Parquet over the same Delta snapshot's files, with equivalent filters."""
     spec = TRADES if spec_name == "trades" else QUOTES
     files = TableStore(lake, spec).delta_table().file_uris()
-    first, last = dt.date(1970, 1, 1) + dt.timedelta(days=start // US_PER_DAY), dt.date(1970, 1, 1) + dt.timedelta(days=(end - 1) // US_PER_DAY)
+    first, last = (
+        dt.date(1970, 1, 1) + dt.timedelta(days=start // US_PER_DAY),
+        dt.date(1970, 1, 1) + dt.timedelta(days=(end - 1) // US_PER_DAY),
+    )
     return pl.scan_parquet(files, hive_partitioning=True).filter(
         pl.col("date").is_between(first, last),
         pl.col("symbol_id").is_in(ids),
@@ -187,7 +225,7 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, list[Result]]:
+def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, Sequence[Result]]:
     symbol = symbol_names(args.symbols)[0]
     ids = dim.filter(pl.col("exchange_symbol") == symbol)["symbol_id"].to_list()
     day = args.days - 1  # the day with the tick-size change: decoding has to use both versions
@@ -196,7 +234,9 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
     reads: list[Result] = []
 
     def ours_day() -> pl.DataFrame:
-        return query.trades(EXCHANGE, symbol, start, end, decoded=True, columns=["ts_local_us", "px", "qty"], lake=lake).collect()
+        return query.trades(
+            EXCHANGE, symbol, start, end, decoded=True, columns=["ts_local_us", "px", "qty"], lake=lake
+        ).collect()
 
     def raw_day() -> pl.DataFrame:
         return raw_scan(lake, "trades", ids, start, end).select("ts_local_us", "px_int", "qty_int").collect()
@@ -204,7 +244,11 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
     ours, frame = best_of(ours_day, repeat)
     raw, raw_frame = best_of(raw_day, repeat)
     assert frame.height == raw_frame.height
-    reads.append(Result("query.trades 1 symbol-day, 3 cols, decoded", ms(ours), "ms", ms(raw), False, note=f"{frame.height:,} rows"))
+    reads.append(
+        Result(
+            "query.trades 1 symbol-day, 3 cols, decoded", ms(ours), "ms", ms(raw), False, note=f"{frame.height:,} rows"
+        )
+    )
 
     hour_start = start + 13 * HOUR
 
@@ -217,7 +261,16 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
     ours, frame = best_of(ours_hour, repeat)
     raw, _ = best_of(raw_hour, repeat)
     reads.append(
-        Result("1-hour slice, all cols, decoded (warm)", ms(ours), "ms", ms(raw), False, target="<= 50 ms (DESIGN scan target)", meets_target=ms(ours) <= 50, note=f"{frame.height:,} rows")
+        Result(
+            "1-hour slice, all cols, decoded (warm)",
+            ms(ours),
+            "ms",
+            ms(raw),
+            False,
+            target="<= 50 ms (DESIGN scan target)",
+            meets_target=ms(ours) <= 50,
+            note=f"{frame.height:,} rows",
+        )
     )
 
     analytics: list[Result] = []
@@ -229,17 +282,36 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
 
     def raw_join() -> pl.DataFrame:
         tr = raw_scan(lake, "trades", ids, start, end).select("ts_local_us", "px_int", "qty_int").sort("ts_local_us")
-        qu = raw_scan(lake, "quotes", ids, start - HOUR, end).select("ts_local_us", "bid_px_int", "ask_px_int").sort("ts_local_us")
+        qu = (
+            raw_scan(lake, "quotes", ids, start - HOUR, end)
+            .select("ts_local_us", "bid_px_int", "ask_px_int")
+            .sort("ts_local_us")
+        )
         return tr.join_asof(qu, on="ts_local_us", strategy="backward", check_sortedness=False).collect()
 
     ours, frame = best_of(ours_join, repeat)
     raw, _ = best_of(raw_join, repeat)
-    analytics.append(Result("trades_with_quotes 1 symbol-day, decoded (px, qty x bid, ask)", ms(ours), "ms", ms(raw), False, note=f"{frame.height:,} trades"))
+    analytics.append(
+        Result(
+            "trades_with_quotes 1 symbol-day, decoded (px, qty x bid, ask)",
+            ms(ours),
+            "ms",
+            ms(raw),
+            False,
+            note=f"{frame.height:,} trades",
+        )
+    )
 
     def ours_join_counts() -> pl.DataFrame:
         return joins.trades_with_quotes(
-            EXCHANGE, symbol, start, end, decoded=False, trade_columns=["px_int", "qty_int"],
-            quote_columns=["bid_px_int", "ask_px_int"], lake=lake,
+            EXCHANGE,
+            symbol,
+            start,
+            end,
+            decoded=False,
+            trade_columns=["px_int", "qty_int"],
+            quote_columns=["bid_px_int", "ask_px_int"],
+            lake=lake,
         ).collect()
 
     ours, frame = best_of(ours_join_counts, repeat)
@@ -259,16 +331,33 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
             decoded.with_columns(t=pl.from_epoch("ts_local_us", time_unit="us"))
             .group_by_dynamic("t", every="1m", closed="left", label="right")
             .agg(
-                px.first().alias("open"), px.max().alias("high"), px.min().alias("low"), px.last().alias("close"),
-                qty.sum().alias("volume"), notional.sum().alias("dollar_volume"), pl.len().alias("trades"),
-                qty.filter(pl.col("side") == 1).sum().alias("buy"), qty.filter(pl.col("side") == -1).sum().alias("sell"),
+                px.first().alias("open"),
+                px.max().alias("high"),
+                px.min().alias("low"),
+                px.last().alias("close"),
+                qty.sum().alias("volume"),
+                notional.sum().alias("dollar_volume"),
+                pl.len().alias("trades"),
+                qty.filter(pl.col("side") == 1).sum().alias("buy"),
+                qty.filter(pl.col("side") == -1).sum().alias("sell"),
             )
             .with_columns(vwap=pl.col("dollar_volume").cast(pl.Float64) / pl.col("volume").cast(pl.Float64))
         )
 
     ours, frame = best_of(ours_bars, repeat)
     raw, _ = best_of(raw_bars, repeat)
-    analytics.append(Result("time_bars 1m over 1 symbol-day", ms(ours), "ms", ms(raw), False, target=">= 0.5x raw", meets_target=raw / ours >= 0.5, note=f"{frame.height:,} bars"))
+    analytics.append(
+        Result(
+            "time_bars 1m over 1 symbol-day",
+            ms(ours),
+            "ms",
+            ms(raw),
+            False,
+            target=">= 0.5x raw",
+            meets_target=raw / ours >= 0.5,
+            note=f"{frame.height:,} bars",
+        )
+    )
 
     disc: list[Result] = []
     dim_store = TableStore(lake, DIM_SYMBOL)
@@ -278,14 +367,28 @@ def run(args: argparse.Namespace, lake: Lake, dim: pl.DataFrame) -> dict[str, li
 
     raw, _ = best_of(raw_dim, repeat)
     ours, listed = best_of(lambda: discovery.list_symbols(EXCHANGE, lake=lake), repeat)
-    disc.append(Result(f"list_symbols(exchange), {dim.height:,} versions", ms(ours), "ms", ms(raw), False, note=f"{listed.height:,} rows"))
+    disc.append(
+        Result(
+            f"list_symbols(exchange), {dim.height:,} versions",
+            ms(ours),
+            "ms",
+            ms(raw),
+            False,
+            note=f"{listed.height:,} rows",
+        )
+    )
     ours, found = best_of(lambda: discovery.list_symbols(search="sym0", lake=lake), repeat)
     disc.append(Result("list_symbols(search=...)", ms(ours), "ms", ms(raw), False, note=f"{found.height} rows"))
     ours, _ = best_of(lambda: discovery.list_exchanges(lake=lake), repeat)
     disc.append(Result("list_exchanges", ms(ours), "ms", None, False))
     ours, _ = best_of(lambda: query.trades(EXCHANGE, symbol, start, end, lake=lake), repeat)
     disc.append(Result("symbol resolution (query plan, not collected)", ms(ours), "ms", ms(raw), False))
-    ours, cov = best_of(lambda: discovery.data_coverage(EXCHANGE, symbol, "2024-05-01", dt.date(2024, 5, 1) + dt.timedelta(days=args.days + 5), lake=lake), repeat)
+    ours, cov = best_of(
+        lambda: discovery.data_coverage(
+            EXCHANGE, symbol, "2024-05-01", dt.date(2024, 5, 1) + dt.timedelta(days=args.days + 5), lake=lake
+        ),
+        repeat,
+    )
     disc.append(Result(f"data_coverage ({cov.height} table-days)", ms(ours), "ms", None, False))
     return {"Research reads": reads, "Joins and bars": analytics, "Discovery": disc}
 

@@ -11,7 +11,7 @@ from pointline.config import Lake
 from pointline.dims.dim_exchange import populate
 from pointline.plugins.host import PluginHost
 from pointline.storage.delta import TableStore
-from pointline.tables.canonical import DIM_TRADING_CALENDAR, QUOTES, TRADES
+from pointline.tables.canonical import DIM_TRADING_CALENDAR, QUOTES, TRADES, book_snapshot
 from pointline_research import discovery
 from pointline_research.errors import ResearchInputError, UnknownSymbolError
 from research_kit import (
@@ -207,7 +207,9 @@ def test_coverage_names_every_cause(coverage_lake: Lake) -> None:
     assert by_day[MAY[7]]["reason"].endswith("(file holds several symbols)")
 
 
-def test_coverage_defaults_to_every_event_table_of_the_lake(coverage_lake: Lake) -> None:
+def test_coverage_defaults_to_the_tables_of_the_exchange(coverage_lake: Lake) -> None:
+    # a table that only holds another exchange's rows is not part of this exchange's coverage
+    write_events(coverage_lake, book_snapshot(5), [{"symbol_id": 1, "ts_local_us": day(1)}], exchange=NY_EX)
     out = discovery.data_coverage(UTC_EX, "BTCUSDT", dt.date(2024, 5, 1), dt.date(2024, 5, 3))
     assert out.select("table", "date", "status").rows() == [
         ("quotes", MAY[0], "present"),
@@ -258,3 +260,13 @@ def test_summarize_symbol_reports_versions_ticks_rows_and_coverage(coverage_lake
     assert (summary.coverage.get_column("date").min(), summary.coverage.get_column("date").max()) == (MAY[0], MAY[5])
     windowed = discovery.summarize_symbol(UTC_EX, "BTCUSDT", "2024-05-01", "2024-05-03")
     assert windowed.coverage.height == 4
+
+
+def test_a_dim_symbol_commit_is_seen_by_the_next_call(symbols_lake: pl.DataFrame, lake: Lake) -> None:
+    """dim_symbol is cached per Delta version: a sync (new commit) must show up at once."""
+    assert "SOLUSDT" not in discovery.list_symbols(UTC_EX).get_column("exchange_symbol").to_list()
+    with pytest.raises(UnknownSymbolError):
+        discovery.data_coverage(UTC_EX, "SOLUSDT", "2024-05-01", "2024-05-02")
+    write_dim(lake, [version("SOLUSDT", T0)])
+    assert "SOLUSDT" in discovery.list_symbols(UTC_EX).get_column("exchange_symbol").to_list()
+    assert discovery.data_coverage(UTC_EX, "SOLUSDT", "2024-05-01", "2024-05-02").height == 0  # no event tables yet

@@ -288,3 +288,101 @@ def test_query_decodes_each_row_with_the_version_valid_at_its_time_and_is_point_
         after = read()
         assert _until(before, "ts_local_us", cut).equals(_until(after, "ts_local_us", cut))
         assert after.height == before.height + sum(1 for r in market["late"] if r["ts_local_us"] < end)
+
+
+@st.composite
+def quoted_market(draw: st.DrawFn) -> dict[str, Any]:
+    """BTCUSDT with a tick change inside the span, trades and quotes on each version's grid, late rows."""
+    change = T0 + draw(st.integers(1, SPAN - 1))
+    incs = [draw(st.sampled_from(["0.1", "0.5", "1"])), draw(st.sampled_from(["0.01", "0.05", "0.1"]))]
+
+    def rows(n: int, low: int, high: int, first_line: int, file_id: int) -> list[dict[str, Any]]:
+        out = []
+        for i in range(n):
+            ts = draw(st.integers(low, high))
+            out.append(
+                {
+                    "ts_local_us": ts,
+                    "version": int(ts >= change),
+                    "count": draw(st.integers(1, 10**6)),
+                    "file_id": file_id,
+                    "line": first_line + i,
+                }
+            )
+        return out
+
+    cut = T0 + draw(st.integers(0, SPAN))
+    return {
+        "change": change,
+        "increments": incs,
+        "cut": cut,
+        "trades": rows(draw(st.integers(1, 15)), T0, T0 + SPAN, 2, 1),
+        "quotes": rows(draw(st.integers(1, 15)), T0 - 10, T0 + SPAN, 2, draw(st.integers(1, 3))),
+        "late_trades": rows(draw(st.integers(0, 4)), cut + 1, T0 + SPAN + 5, 900, 8),
+        "late_quotes": rows(draw(st.integers(0, 4)), cut + 1, T0 + SPAN + 5, 900, 9),
+    }
+
+
+@LAKE
+@given(market=quoted_market())
+def test_trades_with_quotes_is_point_in_time_on_a_lake(market: dict[str, Any]) -> None:
+    from pointline.tables.canonical import QUOTES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Lake(Path(tmp))
+        incs = market["increments"]
+        dim = write_dim(
+            lake,
+            [
+                version("BTCUSDT", T0 - 1000, market["change"], price_increment=incs[0]),
+                version("BTCUSDT", market["change"], price_increment=incs[1]),
+            ],
+        )
+        ids = ids_of(dim, "BTCUSDT")
+
+        def trade_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "symbol_id": ids[r["version"]],
+                    "ts_local_us": r["ts_local_us"],
+                    "px_int": r["count"],
+                    "qty_int": 1,
+                    "file_id": r["file_id"],
+                    "file_line_number": r["line"],
+                }
+                for r in rows
+            ]
+
+        def quote_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "symbol_id": ids[r["version"]],
+                    "ts_local_us": r["ts_local_us"],
+                    "bid_px_int": r["count"],
+                    "file_id": r["file_id"],
+                    "file_line_number": r["line"],
+                }
+                for r in rows
+            ]
+
+        write_events(lake, TRADES, trade_rows(market["trades"]))
+        write_events(lake, QUOTES, quote_rows(market["quotes"]))
+        start, end = T0, T0 + SPAN + 20
+
+        def joined() -> pl.DataFrame:
+            return joins.trades_with_quotes(UTC_EX, "BTCUSDT", start, end, lake=lake).collect()
+
+        before = joined()
+        # brute force: the last quote in (ts, ts_exch = ts, file_id, line) order with quote.ts <= trade.ts
+        quotes = sorted(market["quotes"], key=lambda q: (q["ts_local_us"], q["ts_local_us"], q["file_id"], q["line"]))
+        expected = []
+        for t in sorted(market["trades"], key=lambda r: (r["ts_local_us"], r["line"])):
+            seen = [q for q in quotes if q["ts_local_us"] <= t["ts_local_us"]]
+            expected.append(seen[-1]["count"] * Decimal(incs[seen[-1]["version"]]) if seen else None)
+        assert before.get_column("bid_px").to_list() == expected
+        matched = before.filter(pl.col("quote_ts_local_us").is_not_null())
+        assert (matched["quote_ts_local_us"] <= matched["ts_local_us"]).all()
+        write_events(lake, TRADES, trade_rows(market["late_trades"]))
+        write_events(lake, QUOTES, quote_rows(market["late_quotes"]))
+        cut = market["cut"]
+        assert _until(before, "ts_local_us", cut).equals(_until(joined(), "ts_local_us", cut))

@@ -281,6 +281,8 @@ def test_core_scan_reads_dimension_tables_and_checks_arguments(tick_change_lake:
         core.scan("trades", None, T0)
     with pytest.raises(ResearchInputError, match="no time column"):
         core.scan("dim_symbol", None, T0, T0 + DAY).collect()
+    with pytest.raises(ResearchInputError, match="no integer µs column 'exchange_symbol'"):
+        core.scan("dim_symbol", None, T0, T0 + DAY, time_column="exchange_symbol")
     windowed = core.scan("dim_symbol", None, T0, T0 + DAY, time_column="valid_from_ts").collect()
     assert windowed.height == 1  # the noon version
 

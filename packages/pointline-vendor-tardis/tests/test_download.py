@@ -255,3 +255,28 @@ def test_cli_download_never_shows_the_key(
     assert (
         tmp_lake.bronze / "tardis" / "exchange=bitmex" / "type=trades" / "date=2020-03-01" / "XBTUSD.csv.gz"
     ).read_bytes() == BODY
+
+
+def test_vendor_capabilities(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Downloader and InstrumentSource capabilities core sees on the vendor object."""
+    from pointline.dims.dim_symbol import version_schema
+    from pointline.vendor import Downloader as DownloaderCapability
+    from pointline.vendor import InstrumentSource
+
+    vendor = TardisVendor()
+    assert isinstance(vendor, DownloaderCapability)
+    assert isinstance(vendor, InstrumentSource)
+    script = Script(routes={PATH: [Serve(BODY)]})
+    with serve(script) as url:
+        monkeypatch.setenv("TARDIS_DATASETS_URL", url)
+        paths = vendor.download(request(), tmp_path / "bronze")
+    assert paths == [
+        tmp_path / "bronze" / "tardis" / "exchange=bitmex" / "type=trades" / "date=2020-03-01" / "XBTUSD.csv.gz"
+    ]
+    saved = tmp_path / "instruments.json"
+    saved.write_text(
+        '[{"id": "XBTUSD", "exchange": "bitmex", "type": "perpetual", "availableSince": "2019-03-30T00:00:00.000Z", "priceIncrement": "0.5", "amountIncrement": 1}]'
+    )
+    versions = vendor.instrument_versions("bitmex", source_file=saved)
+    assert versions.schema == version_schema()
+    assert versions.height == 1

@@ -81,6 +81,13 @@ TEXT: dict[str, dict[str, str]] = {
 SIDES = {"buy": 1, "sell": -1, "unknown": 0, "bid": 1, "ask": -1}
 
 
+def test_every_real_sample_is_covered() -> None:
+    """A sample added to the shared folder must join these tests (they parametrize over the lists)."""
+    assert {p.name for p in SAMPLES.glob("*.csv")} == set(PLAIN_SAMPLES)
+    assert {p.name for p in GZ_DIR.glob("*.csv.gz")} == set(GZ_SAMPLES)
+    assert len(ALL_SAMPLES) == 16
+
+
 def _or_none(text: str) -> str | None:
     return text if text != "" else None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pointline.cli.app import build_app
 from pointline.config import Lake
@@ -235,11 +235,48 @@ def test_decimal_places_of_non_numbers_is_null(text: str | None) -> None:
     assert pl.select(inference.decimal_places_expr(pl.lit(text, pl.String), scientific=False)).item() is None
 
 
-def test_a_column_with_exponents_uses_the_exact_formula() -> None:
+def _reference_places(text: str) -> int:
+    _, digits, exponent = Decimal(text).as_tuple()
+    assert isinstance(exponent, int)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return 0 if digits == (0,) else min(18, max(0, -exponent))
+
+
+CELL = st.one_of(
+    st.none(),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=8
+    ).map(lambda d: format(d, "f")),
+    st.sampled_from(["1.5e-7", "2E3", "100", "0.50", "7.000"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), CELL, CELL), min_size=1, max_size=40))
+def test_observe_matches_a_brute_force_per_key(rows: list[tuple[str, str | None, str | None]]) -> None:
+    """Single-instrument frames (distinct-value path) and grouped ones (per-row path) agree with Decimal."""
     from pointline.tables.canonical import TRADES
 
     frame = pl.DataFrame(
-        {"exchange": ["x", "x"], "exchange_symbol": ["A", "A"], "px": ["1.5e-7", "2.25"], "qty": ["100", "1.50"]}
+        {
+            "exchange": ["x"] * len(rows),
+            "exchange_symbol": [r[0] for r in rows],
+            "px": [r[1] for r in rows],
+            "qty": [r[2] for r in rows],
+        },
+        schema={"exchange": pl.String, "exchange_symbol": pl.String, "px": pl.String, "qty": pl.String},
     )
-    seen = inference.observe(frame, TRADES).row(0, named=True)
-    assert (seen["price_places"], seen["amount_places"]) == (8, 1)
+    got = {
+        r["exchange_symbol"]: (r["price_places"], r["amount_places"])
+        for r in inference.observe(frame, TRADES).iter_rows(named=True)
+    }
+    want: dict[str, tuple[int | None, int | None]] = {}
+    for symbol, px, qty in rows:
+        p, a = want.get(symbol, (None, None))
+        if px is not None:
+            p = max(p or 0, _reference_places(px))
+        if qty is not None:
+            a = max(a or 0, _reference_places(qty))
+        want[symbol] = (p, a)
+    assert got == want

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 from ingest_kit import (
+    cli_command,
+    cli_env,
     make_host,
     manifest_state,
     quarantine,
@@ -19,8 +21,11 @@ from ingest_kit import (
     write_trades,
 )
 from pointline.config import Lake
+from pointline.ingest.outcome import FileJob
 from pointline.ingest.service import IngestService, RunOptions
+from pointline.ingest.units import plan_units
 from pointline.plugins.host import PluginHost
+from pointline.vendor import BronzeFile
 
 SYMBOLS = [f"S{i:02d}" for i in range(16)]
 
@@ -81,3 +86,23 @@ def test_two_concurrent_ingest_runs_mint_unique_ids_and_write_no_duplicates(
     log = table(lake, host, "validation_log")
     assert log["run_id"].n_unique() == 3
     assert max(log.group_by("file_id").agg(runs=pl.col("run_id").n_unique())["runs"].to_list()) > 1
+
+
+def test_units_stream_big_files_alone_and_share_small_files_among_workers() -> None:
+    def job(name: str, size: int, table: str = "trades") -> FileJob:
+        file = BronzeFile(vendor="kit", path=Path(name), relative_path=name, data_type=table)
+        return FileJob(file=file, table=table, file_id=hash(name) % 1000, sha256="", size_bytes=size)
+
+    jobs = [job("big", 100), *(job(f"s{i}", 10) for i in range(8)), job("q", 10, "quotes")]
+    one = plan_units(jobs, unit_bytes=50)
+    assert [(u.table, len(u.jobs), u.stream) for u in one] == [
+        ("trades", 1, True),
+        ("quotes", 1, False),
+        ("trades", 5, False),
+        ("trades", 3, False),
+    ]
+    two = plan_units(jobs, unit_bytes=1000, workers=2)
+    small = [u for u in two if not u.stream]
+    assert len(small) >= 2
+    assert sorted(j.file.relative_path for u in two for j in u.jobs) == sorted(j.file.relative_path for j in jobs)
+    assert all(len({j.table for j in u.jobs}) == 1 for u in two)

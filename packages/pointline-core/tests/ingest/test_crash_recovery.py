@@ -79,15 +79,21 @@ def fresh_lake(tmp_path: Path, name: str) -> Lake:
     return Lake(root)
 
 
+_CLEAN: dict[tuple[RunOptions, tuple[str, ...]], dict[str, pl.DataFrame]] = {}
+
+
 def clean(
     tmp_path: Path, host: PluginHost, options: RunOptions, *setups: Callable[[Lake], None]
 ) -> dict[str, pl.DataFrame]:
-    """The reference: each setup followed by one uninterrupted run."""
-    lake = fresh_lake(tmp_path, "clean")
-    for setup in setups:
-        setup(lake)
-        IngestService(lake, host).run(options)
-    return snapshot(lake, host)
+    """The reference: each setup followed by one uninterrupted run (computed once per module)."""
+    key = (options, tuple(s.__name__ for s in setups))
+    if key not in _CLEAN:
+        lake = fresh_lake(tmp_path, "clean")
+        for setup in setups:
+            setup(lake)
+            IngestService(lake, host).run(options)
+        _CLEAN[key] = snapshot(lake, host)
+    return _CLEAN[key]
 
 
 def crash_then_rerun(lake: Lake, host: PluginHost, options: RunOptions, checkpoint: str) -> None:
@@ -184,75 +190,6 @@ def run_cli(lake: Lake, workdir: Path, *args: str, **env: str) -> subprocess.Com
         env=cli_env(lake, **env),
         timeout=300,
         check=False,
-    )
-
-
-@pytest.mark.parametrize(
-    "checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE]
-)
-def test_crash_during_a_forced_reingest_then_rerun_equals_clean(
-    tmp_path: Path, host: PluginHost, options: RunOptions, checkpoint: str
-) -> None:
-    want = clean(tmp_path, host, options, bronze_v1)
-    lake = fresh_lake(tmp_path, "crashed")
-    bronze_v1(lake)
-    IngestService(lake, host).run(options)
-    forced = RunOptions(force=True, unit_bytes=options.unit_bytes, batch_rows=options.batch_rows)
-    crash_then_rerun(lake, host, forced, checkpoint)
-    assert_same_lake(snapshot(lake, host), want)
-
-
-def test_forced_reingest_leaves_the_lake_identical(tmp_path: Path, host: PluginHost) -> None:
-    lake = fresh_lake(tmp_path, "lake")
-    bronze_v1(lake)
-    IngestService(lake, host).run()
-    before = snapshot(lake, host)
-    report = IngestService(lake, host).run(RunOptions(force=True))
-    assert len(report.results) == 4
-    assert_same_lake(snapshot(lake, host), before)
-
-
-def test_a_failed_reingest_of_a_landed_file_removes_its_rows(tmp_path: Path, host: PluginHost) -> None:
-    """Silver holds rows of a file only while the manifest says it landed."""
-    lake = fresh_lake(tmp_path, "lake")
-    set_symbols(lake, [version("xa", "BTC")])
-    write_trades(lake, "xa", "BTC", trade_rows("xa", "BTC", 10))
-    IngestService(lake, host).run()
-    # The exchange is no longer registered (a plugin was uninstalled): a forced re-ingest now fails.
-    bare = PluginHost(entry_points_enabled=False, extra_plugins=[("kit", _VendorOnly())])
-    report = IngestService(lake, bare).run(RunOptions(force=True))
-    assert [r.failure_reason for r in report.results] == ["unknown_exchange"]
-    assert silver(lake, host).height == 0
-    assert manifest_state(lake, host)["status"].to_list() == ["failed"]
-
-
-class _VendorOnly:
-    """The kit vendor without its exchanges."""
-
-    @hookimpl
-    def pointline_register_vendors(self, register: Callable[[Vendor], None]) -> None:
-        register(KitVendor())
-
-
-_CLI_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    sys.path.insert(0, {kit_dir!r})
-    import ingest_kit
-    from pointline.plugins.host import reset_host
-    from pointline.cli.app import main
-    reset_host(ingest_kit.make_host())
-    main(sys.argv[1:])
-    """
-)
-
-
-def run_cli(lake: Lake, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``pointline <args>`` in a fresh Python process with the kit vendor installed."""
-    script = _CLI_SCRIPT.format(kit_dir=str(Path(__file__).parent))
-    full_env = {**os.environ, "POINTLINE_LAKE": str(lake.root), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=full_env, timeout=300, check=False
     )
 
 

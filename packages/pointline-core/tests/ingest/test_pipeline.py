@@ -330,3 +330,21 @@ def test_dq_summary_counts_lineage_duplicates_and_nulls_it_did_not_write(lake: L
     dq.recompute(lake, host, {"trades": {("xa", DAY)}})
     row = table(lake, host, "dq_summary").row(0, named=True)
     assert (row["rows"], row["duplicate_lineage_rows"], row["null_cells"]) == (13, 3, 3)
+
+
+def test_a_data_type_without_a_table_is_reported_and_logged_without_a_manifest_row(
+    lake: Lake, host: PluginHost
+) -> None:
+    set_symbols(lake, [version("xa", "BTC")])
+    write_trades(lake, "xa", "BTC", trade_rows("xa", "BTC", 5))
+    odd = bronze_path(lake, "xa", "trades", "BTC").parent.parent.parent / "type=funding" / "date=2024-05-01" / "BTC.csv"
+    odd.parent.mkdir(parents=True)
+    odd.write_text("exchange,symbol\nxa,BTC\n")
+    report = IngestService(lake, host).run()
+    assert [(p.failure_reason, p.bronze_path.rsplit("/", 3)[1]) for p in report.problems] == [
+        ("unknown_table", "type=funding")
+    ]
+    assert not report.ok
+    assert manifest(lake, host)["data_type"].to_list() == ["trades"]
+    log = table(lake, host, "validation_log").filter(pl.col("failure_reason") == "unknown_table")
+    assert log.select("file_id", "status").rows() == [(None, "failed")]

@@ -41,10 +41,10 @@ import polars as pl
 from pointline.codec import decimal_places
 
 from pointline_research.errors import ResearchInputError
-from pointline_research.ordering import ordered
+from pointline_research.ordering import TIME_ORDER, ordered
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
-ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
+ORDER = TIME_ORDER
 MAX_NOTIONAL_SCALE = 24
 """Largest exact ``px * qty`` scale accepted (leaves 14 integer digits for sums in Decimal(38, s))."""
 BAR_COLUMNS = (

@@ -98,12 +98,16 @@ def is_timestamp(name: str, dtype: pl.DataType) -> bool:
 
 
 def readable(frame: pl.DataFrame) -> pl.DataFrame:
-    """For rich tables only: µs timestamps as ISO UTC text (open-ended validity as 'open')."""
+    """For rich tables only: µs timestamps as ISO UTC text (open-ended validity as 'open'), and
+    decimals without trailing zeros (``0.100000000000000000`` -> ``0.1``)."""
     exprs = []
     for name, dtype in frame.schema.items():
         if is_timestamp(name, dtype):
             text = pl.from_epoch(pl.col(name), time_unit="us").dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
             exprs.append(pl.when(pl.col(name) == MAX_TS).then(pl.lit("open")).otherwise(text).alias(name))
+        elif isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > 0:
+            trimmed = pl.col(name).cast(pl.String).str.replace(r"0+$", "").str.strip_suffix(".")
+            exprs.append(trimmed.alias(name))
     return frame.with_columns(exprs) if exprs else frame
 
 
@@ -258,9 +262,10 @@ def print_coverage(frame: pl.DataFrame, title: str) -> None:
     for day, group in frame.group_by("date", maintain_order=True):
         cells = {r["table"]: _cell(r) for r in group.iter_rows(named=True)}
         rows.append([str(day[0]), *(cells.get(t, "") for t in tables)])
-    matrix = rich_table(title, ["date", *tables], rows)
-    console.print(matrix)
-    problems = frame.filter((pl.col("status") != "present") | (pl.col("quarantined_rows") > 0))
+    console.print(f"[bold]{title}[/]")
+    console.print(rich_table(None, ["date", *tables], rows))
+    # "missing" needs no explanation beyond the matrix; every other gap (and rejected rows) does.
+    problems = frame.filter(~pl.col("status").is_in(["present", "missing"]) | (pl.col("quarantined_rows") > 0))
     if problems.height:
         detail = [
             (r["date"], r["table"], f"[{_STATUS_STYLE[r['status']]}]{r['status']}[/]", _detail(r))

@@ -80,14 +80,15 @@ def data_coverage(
     """One row per ``(table, exchange-local date)`` in ``[start, end)`` with its status (see module doc).
 
     ``start``/``end`` given as dates (``"2024-05-01"``) name exchange-local days, end excluded; other
-    times are converted to local dates. ``tables`` defaults to every event table present in the lake.
+    times are converted to local dates. ``tables`` defaults to the event tables that hold files or rows
+    of ``exchange``.
     Columns: table, date, status, rows, files, quarantined_rows, rules, reason, bronze_paths.
     """
     root = resolve_lake(lake)
     tz = exchange_timezone(root, exchange)
     first, last = day_range(start, end, tz)
     versions = resolve(root, exchange, symbol)
-    specs = _specs(root, tables)
+    specs = _specs(root, tables, exchange)
     if not specs:
         return pl.DataFrame(schema=COVERAGE_SCHEMA)
     names = [s.name for s in specs]
@@ -136,14 +137,34 @@ def data_coverage(
     )
 
 
-def _specs(lake: Lake, tables: Sequence[str] | None) -> list[TableSpec]:
+def _specs(lake: Lake, tables: Sequence[str] | None, exchange: str) -> list[TableSpec]:
     if tables is None:
-        return event_tables(lake)
+        return _exchange_tables(lake, exchange)
     specs = [table_spec(t) for t in tables]
     bad = [s.name for s in specs if not s.is_event_table]
     if bad:
         raise ResearchInputError(f"coverage is per symbol: {', '.join(bad)} is not an event table")
     return specs
+
+
+def _exchange_tables(lake: Lake, exchange: str) -> list[TableSpec]:
+    """Event tables that hold anything for ``exchange``: manifest files, or rows (partition-pruned)."""
+    specs = event_tables(lake)
+    listed = set(
+        TableStore(lake, INGEST_MANIFEST)
+        .scan()
+        .filter(pl.col("exchange") == exchange)
+        .select(pl.col("table_name").unique())
+        .collect()
+        .to_series()
+        .to_list()
+    )
+    unlisted = [s for s in specs if s.name not in listed]
+    probes = [
+        TableStore(lake, s).scan().filter(pl.col("exchange") == exchange).select("exchange").head(1) for s in unlisted
+    ]
+    with_rows = {s.name for s, probe in zip(unlisted, pl.collect_all(probes), strict=True) if probe.height}
+    return [s for s in specs if s.name in listed or s.name in with_rows]
 
 
 def _present(

@@ -29,11 +29,11 @@ import polars as pl
 from pointline_research import query
 from pointline_research.context import LakeLike, resolve_lake
 from pointline_research.errors import ResearchInputError
-from pointline_research.ordering import ordered
+from pointline_research.ordering import TIME_ORDER, ordered
 from pointline_research.timewin import TimeLike, duration_us, window
 
-TIE_ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
-"""The documented total order of event rows (after the time key)."""
+TIE_ORDER = TIME_ORDER
+"""The documented total order of event rows; among equal right keys the last in it wins."""
 DEFAULT_LOOKBACK = "1h"
 """How far before ``start`` the right side is read when no tolerance is given, so the first left rows
 find the state in force at the window's start."""

@@ -19,6 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
+from pointline.tables.canonical import EVENT_ORDER
+
+TIME_ORDER: tuple[str, ...] = EVENT_ORDER[1:]
+"""``(ts_local_us, ts_exch_us, file_id, file_line_number)``: the documented total order of event rows
+across instruments and versions (the table ordering key without ``symbol_id``); also the as-of tie order."""
 
 
 def in_order(frame: pl.DataFrame, keys: Sequence[str]) -> bool:

@@ -20,11 +20,12 @@ import polars as pl
 
 from pointline_research.context import LakeLike, exchange_timezone, resolve_lake, table_spec
 from pointline_research.errors import ResearchInputError
+from pointline_research.ordering import TIME_ORDER
 from pointline_research.scanning import EXCHANGE_CLOCK_SLACK_DAYS, PARTITION_CLOCK, ScanRequest, run
 from pointline_research.symbols import resolve
 from pointline_research.timewin import TimeLike, Window, window
 
-ORDER = ("ts_local_us", "ts_exch_us", "file_id", "file_line_number")
+ORDER = TIME_ORDER
 """Row order of ``query.*`` results: versions (and symbols) interleave by time; ties are deterministic."""
 _DAY_US = 86_400_000_000
 

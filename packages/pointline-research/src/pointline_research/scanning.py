@@ -131,6 +131,8 @@ def _filters(lake: Lake, request: ScanRequest) -> Iterable[pl.Expr]:
     clock = request.time_column or spec.time_column
     if clock is None:
         raise ResearchInputError(f"table {spec.name!r} has no time column: pass time_column= to window it")
+    if clock not in names or not spec.schema[clock].is_integer():
+        raise ResearchInputError(f"table {spec.name!r} has no integer µs column {clock!r} to window on")
     yield (pl.col(clock) >= win.start_us) & (pl.col(clock) < win.end_us)
     pruning = _date_pruning(lake, spec, win, clock, exchanges)
     if pruning is not None:

@@ -10,6 +10,7 @@ its own version's increments is point-in-time correct across tick-size changes.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 
 import polars as pl
@@ -24,8 +25,22 @@ _SUGGESTIONS = 3
 
 
 def dim_symbol(lake: Lake) -> pl.LazyFrame:
-    """A lazy scan of dim_symbol (an empty frame of its schema when the lake has none yet)."""
-    return TableStore(lake, DIM_SYMBOL).scan()
+    """dim_symbol of ``lake`` as a LazyFrame over its current Delta snapshot (cached per version).
+
+    Every query resolves its symbol here, so the dimension (one row per instrument version: small) is
+    read once per Delta version and kept in memory; a new commit (a symbol sync) changes the version
+    and is read on the next call. A lake without dim_symbol gives an empty frame of its schema.
+    """
+    store = TableStore(lake, DIM_SYMBOL)
+    version = store.version()
+    if version is None:
+        return store.scan()
+    return _snapshot(str(store.path), version).lazy()
+
+
+@functools.lru_cache(maxsize=4)
+def _snapshot(path: str, version: int) -> pl.DataFrame:
+    return pl.read_delta(path, version=version)
 
 
 def resolve(lake: Lake, exchange: str, symbols: str | Sequence[str], window: Window | None = None) -> pl.DataFrame:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,11 +25,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 MIN_BLOCK_BYTES = 1 << 16
 MAX_BLOCK_BYTES = 1 << 28
 _FIRST_GUESS_BYTES_PER_ROW = 96
+IN_CHUNK_BYTES = 1 << 20
+"""Compressed bytes read per step."""
 # A byte that never occurs in Tardis CSV: used to read each line as one text cell when locating errors.
 _WHOLE_LINE = "\x01"
-
-
-IN_CHUNK_BYTES = 1 << 20
 
 
 class _Gunzip:
@@ -112,8 +110,11 @@ class CsvFile:
                 continue
             head, tail = parts[i][: cut + 1], parts[i][cut + 1 :]
             pieces = [*carry, *parts[:i], head]
-            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
             carry = [p for p in (tail, *parts[i + 1 :]) if p]
+            block = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            del parts, pieces, head, tail  # hold one copy of the block while the caller parses it
+            yield block
+            del block
 
     # -- parsing ---------------------------------------------------------------------------------
     def frames(
@@ -144,11 +145,13 @@ class CsvFile:
                 cut = first.find(b"\n")
                 names = self._check_header(first if cut < 0 else first[: cut + 1], required)
                 schema = {n: typed.get(n, pl.String()) for n in names}
-                # The first block still starts with the header line: skipped by the reader, not copied.
-                for skip, block in chain([(1, first)], ((0, b) for b in blocks)):
+                numbered = _with_header_skip(first, blocks)
+                del first  # only the loop below holds a block
+                for skip, block in numbered:
                     frame = self._parse(block, skip, schema, line)
                     if batch_rows is not None and frame.height:
                         self._block_bytes = _clamp(int(len(block) / frame.height * batch_rows))
+                    del block  # the text is parsed: free it before the frame goes to the caller
                     line += frame.height
                     frame = _drop_blank(frame, names)
                     if frame.height or not yielded:
@@ -229,6 +232,16 @@ class CsvFile:
                 value = text.get_column(name)[i]
                 return self.error(f"cannot parse {value!r} as {_type_name(dtype)}", line=first_line + i, column=name)
         return self.error(f"unreadable CSV: {str(exc).splitlines()[0]}")
+
+
+def _with_header_skip(first: bytes, rest: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(lines to skip, block)``: the first block still starts with the header line, which the CSV
+    reader skips (cheaper than copying the block without it); no reference to a block is kept here."""
+    holder = [first]
+    del first
+    yield 1, holder.pop()
+    for block in rest:
+        yield 0, block
 
 
 def _drop_blank(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:

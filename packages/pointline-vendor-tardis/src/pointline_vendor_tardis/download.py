@@ -134,8 +134,9 @@ class Downloader:
         self.transport = transport
 
     @classmethod
-    def from_env(cls, **options: object) -> Downloader:
-        return cls(Settings.from_env(), **options)  # type: ignore[arg-type]
+    def from_env(cls, *, layout: str = "hive", concurrency: int = DEFAULT_CONCURRENCY) -> Downloader:
+        """A downloader configured from ``TARDIS_DATASETS_URL`` and ``TARDIS_API_KEY``."""
+        return cls(Settings.from_env(), layout=layout, concurrency=concurrency)
 
     def plan(self, request: DownloadRequest, root: Path) -> list[Job]:
         """The files a request names, with their URLs and destinations under ``root`` (bronze/tardis)."""

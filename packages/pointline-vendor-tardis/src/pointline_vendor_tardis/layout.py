@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 GROUPED_SYMBOLS = frozenset({"PERPETUALS", "FUTURES", "OPTIONS", "SPOT"})
 """Tardis pseudo-symbols whose files hold every instrument of one market type, one row per instrument."""
@@ -124,8 +124,3 @@ def relative_path(exchange: str, data_type: str, day: dt.date, symbol: str, layo
     if layout == "download":
         return PurePosixPath(download_name(exchange, data_type, day, symbol))
     raise ValueError(f"unknown layout {layout!r} (expected 'hive' or 'download')")
-
-
-def is_candidate(path: Path) -> bool:
-    """Cheap pre-filter on a file name (suffix only)."""
-    return _strip_suffix(path.name) is not None

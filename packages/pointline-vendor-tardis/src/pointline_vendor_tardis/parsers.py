@@ -288,7 +288,9 @@ def iter_parse(path: Path, data_type_name: str, batch_rows: int | None = None) -
         if first and raw.height:
             _check_units(raw, csv)
             first = False
-        yield _shape(raw, spec)
+        shaped = _shape(raw, spec)
+        del raw  # only the shaped frame is alive while the caller holds it
+        yield shaped
 
 
 def parse(path: Path, data_type_name: str) -> pl.DataFrame:

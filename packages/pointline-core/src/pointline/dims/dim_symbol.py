@@ -120,11 +120,7 @@ def upsert(lake: Lake, versions: pl.DataFrame, *, replace_inferred_only: bool = 
         skipped = before - incoming.select(KEY).unique().height
     keys = incoming.select(KEY).unique()
     kept = existing.join(keys, on=list(KEY), how="anti") if existing.height else existing
-    merged = (
-        pl.concat([kept, incoming], how="vertical_relaxed")
-        .select(DIM_SYMBOL.column_names)
-        .cast(DIM_SYMBOL.schema)
-    )
+    merged = pl.concat([kept, incoming], how="vertical_relaxed").select(DIM_SYMBOL.column_names).cast(DIM_SYMBOL.schema)
     merged = merged.sort(list(DIM_SYMBOL.ordering_key))
     check_invariants(merged)
     # The dimension is small and versions of a key must change together: one whole-table overwrite

@@ -108,7 +108,13 @@ def fingerprint(files: Iterable[BronzeFile], host: PluginHost) -> list[Candidate
         table: str | None
         error: str | None = None
         try:
-            table = host.table_for(v, f.data_type).name
+            spec = host.table_for(v, f.data_type)
+            table = spec.name
+            if not (spec.is_event_table and "file_line_number" in spec.column_names):
+                table, error = (
+                    None,
+                    f"table {spec.name!r} has no lineage columns; `ingest run` writes event tables only",
+                )
         except UnknownTableError as exc:
             table, error = None, str(exc)
         exchange = v.normalize_exchange(f.exchange) if f.exchange else None

@@ -112,7 +112,7 @@ def _encode(frame: pl.DataFrame, source: str, increment: str, count: str, proble
 
 
 class Transformer:
-    """Turns parsed chunks of one file into silver rows and quarantine records."""
+    """Turns parsed chunks of one file of an event table into silver rows and quarantine records."""
 
     def __init__(
         self,
@@ -183,6 +183,7 @@ class Transformer:
             # The codec names its own rule (off_grid, unparsable_number, ...); rows without a version
             # have no increment and are already reported as no_symbol_coverage.
             frame = frame.with_columns(pl.when(resolved).then(pl.col(name)).alias(name))
+            # The rule's name comes from the problem column itself; this entry supplies column and raw text.
             checks.append((name, RowRule("codec", c.source_name, pl.lit(False))))
         frame = frame.with_columns(self._problems(self.encoded_rules, checks, gate=resolved))
         problem_columns = [p for p, _ in checks]
@@ -192,10 +193,9 @@ class Transformer:
         frame = frame.with_columns(__failing=failing)
         bad = frame.filter(pl.col("__failing"))
         good = frame.filter(~pl.col("__failing"))
-        if "date" in spec.column_names:
-            exchanges = good["exchange"].unique().to_list()
-            date = local_date_by_exchange(exchanges, self.timezones, ts=ts) if exchanges else pl.lit(None, pl.Date)
-            good = good.with_columns(date.alias("date"))
+        exchanges = good["exchange"].unique().to_list()
+        date = local_date_by_exchange(exchanges, self.timezones, ts=ts) if exchanges else pl.lit(None, pl.Date)
+        good = good.with_columns(date.alias("date"))
         return ChunkResult(
             good=good.select(spec.column_names),
             quarantine=self._quarantine_records(bad, checks),
@@ -217,16 +217,14 @@ class Transformer:
     def _quarantine_records(self, bad: pl.DataFrame, checks: list[tuple[str, RowRule]]) -> pl.DataFrame:
         if bad.height == 0:
             return pl.DataFrame(schema=QUARANTINE.schema)
-        exchange_symbol = pl.col("exchange_symbol") if "exchange_symbol" in bad.columns else pl.lit(None, pl.String)
-        ts = self.spec.time_column
         parts = [
             bad.filter(pl.col(p).is_not_null()).select(
                 table_name=pl.lit(self.spec.name),
-                exchange=pl.col("exchange").cast(pl.String) if "exchange" in bad.columns else pl.lit(None, pl.String),
-                exchange_symbol=exchange_symbol,
+                exchange=pl.col("exchange"),
+                exchange_symbol=pl.col("exchange_symbol"),
                 file_id=pl.col("file_id"),
                 file_line_number=pl.col("file_line_number"),
-                ts_local_us=pl.col(ts) if ts else pl.lit(None, pl.Int64),
+                ts_local_us=pl.col(self.spec.time_column or "ts_local_us"),
                 rule=pl.col(p),
                 column_name=pl.lit(rule.column, pl.String),
                 raw_value=rule.raw_value(),

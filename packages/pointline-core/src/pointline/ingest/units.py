@@ -5,10 +5,10 @@ one chunk however big the file is. Small files of one table are grouped (up to :
 bronze or :data:`UNIT_FILES` files) and parsed into memory first, so one bad file fails alone and the
 rest share one commit whose predicate names all their file ids.
 
-Within a unit the order is fixed: silver commit, then quarantine commit. The coordinating process
-writes manifest statuses after both. A crash between any two steps leaves rows for ids whose manifest
-status is not yet final; the next run re-processes those ids and its predicate overwrite replaces
-whatever the crashed run left, so the end state equals one clean ingest.
+Within a unit the order is fixed: silver commit, then quarantine commit; the coordinating process then
+recomputes dq_summary and writes manifest statuses. A crash between any two steps leaves rows for ids
+whose manifest status is not yet final; the next run re-processes those ids and its predicate overwrite
+replaces whatever the crashed run left, so the end state equals one clean ingest.
 """
 
 from __future__ import annotations
@@ -121,6 +121,10 @@ class UnitContext:
         )
 
 
+class _Empty(Exception):
+    """The file holds no data rows."""
+
+
 def _vendor_chunks(ctx: UnitContext, job: FileJob) -> Iterator[pl.DataFrame]:
     """The vendor's parsed chunks; any exception from the vendor's reader becomes a BronzeFormatError."""
     if job.size_bytes == 0:
@@ -135,10 +139,6 @@ def _vendor_chunks(ctx: UnitContext, job: FileJob) -> Iterator[pl.DataFrame]:
         raise
     except Exception as exc:  # the vendor could not read its own file: truncated, malformed, vanished
         raise BronzeFormatError(f"{type(exc).__name__}: {one_line(str(exc))}", path=path) from exc
-
-
-class _Empty(Exception):
-    """The file holds no data rows."""
 
 
 def _non_empty(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
@@ -181,6 +181,11 @@ def _failed(job: FileJob, exc: Exception, stats: FileStats, started: float) -> F
         rows_read=stats.rows_read,
         duration_s=time.perf_counter() - started,
     )
+
+
+def _fresh(job: FileJob) -> bool:
+    """No commit before this run can hold rows of the job's ids: nothing to replace if it has none."""
+    return job.minted_now and not job.replaces
 
 
 def _fault_after_first(frames: Iterator[pl.DataFrame], faults: fp.FaultHook, checkpoint: str) -> Iterator[pl.DataFrame]:
@@ -232,7 +237,8 @@ def _run_buffered(ctx: UnitContext, unit: WorkUnit) -> list[FileResult]:
             lambda: commit_silver(ctx.lake, spec, _fault_after_first(iter(good), ctx.faults, fp.MID_SILVER_WRITE), ids)
         )
         ctx.faults(fp.AFTER_SILVER_COMMIT)
-        with_commit_retry(lambda: commit_quarantine(ctx.lake, unit.table, quarantine, ids))
+        if any(q.height for q in quarantine) or not all(_fresh(r.job) for r in results):
+            with_commit_retry(lambda: commit_quarantine(ctx.lake, unit.table, quarantine, ids))
         ctx.faults(fp.AFTER_QUARANTINE_COMMIT)
     except Exception as exc:  # the lake refused the write (disk full, conflicts past every retry)
         # Every file of the unit is reported failed; failed files are retried by the next run, whose
@@ -283,7 +289,8 @@ def _run_streamed(ctx: UnitContext, job: FileJob) -> FileResult:
             ctx.faults(fp.AFTER_SILVER_COMMIT)
             ids = [job.file_id, *job.replaces]
             try:
-                with_commit_retry(lambda: commit_quarantine(ctx.lake, job.table, buffer.frames(), ids))
+                if buffer.rows or not _fresh(job):
+                    with_commit_retry(lambda: commit_quarantine(ctx.lake, job.table, buffer.frames(), ids))
             except Exception as exc:  # silver landed, quarantine did not: report failed, the next run redoes both
                 return _failed(job, exc, stats, started)
             ctx.faults(fp.AFTER_QUARANTINE_COMMIT)
