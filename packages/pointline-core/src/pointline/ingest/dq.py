@@ -1,5 +1,8 @@
 """dq_summary: per table, exchange and exchange-local date, recomputed for the partitions a run touched.
 
+Touched partitions go to a durable journal (``<lake>/_state/dq_pending.jsonl``) as units finish and are
+summarised once at the end of the run (or by the next run, after a crash).
+
 Each row holds: silver rows, null cells (over every column), rows that repeat a lineage key (always 0
 unless something is wrong: it is the duplicate alarm), the time range, and how many distinct bronze rows
 of that date sit in quarantine. Only touched partitions are read (partition-pruned scans), and they are
@@ -9,6 +12,8 @@ written back with one predicate overwrite per table, so a re-run recomputes rath
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from collections.abc import Mapping, Set
 
 import polars as pl
@@ -120,23 +125,79 @@ def summarize(lake: Lake, host: PluginHost, table: str, pairs: Set[tuple[str, dt
     return out.select(DQ_SUMMARY.column_names).cast(DQ_SUMMARY.schema)
 
 
+def _lock(lake: Lake) -> FileLock:
+    lake.state.mkdir(parents=True, exist_ok=True)
+    return FileLock(lake.state / "dq.lock")
+
+
+def _recompute(lake: Lake, host: PluginHost, touched: Partitions) -> int:
+    written = 0
+    for table, pairs in sorted(touched.items()):
+        if not pairs:
+            continue
+        rows = summarize(lake, host, table, pairs)
+        predicate = all_of(equals("table_name", table), _partition_predicate(pairs))
+        with_commit_retry(lambda: TableStore(lake, DQ_SUMMARY).replace_where(rows, predicate))  # noqa: B023
+        written += rows.height
+    return written
+
+
 def recompute(lake: Lake, host: PluginHost, touched: Partitions) -> int:
-    """Rewrite dq_summary for every touched partition; returns the number of rows written.
+    """Rewrite dq_summary for every touched partition now; returns the number of rows written.
 
     Runs under ``<lake>/_state/dq.lock``: two processes summarising one partition take turns, so the
     one that commits last also read last and saw every silver commit before it.
     """
-    touched = {t: pairs for t, pairs in touched.items() if pairs}
-    if not touched:
+    with _lock(lake):
+        return _recompute(lake, host, touched)
+
+
+# -- the pending journal ----------------------------------------------------------------------------
+# Partitions whose dq_summary is stale are journalled (appended and fsynced) BEFORE the manifest marks
+# their files landed, and summarised once at the end of the run. A crash in between leaves them in the
+# journal, and the next run (whatever it ingests) summarises them first: no landed file ever keeps a
+# stale summary, and a run touching one partition from many units reads it once, not once per unit.
+JOURNAL = "dq_pending.jsonl"
+
+
+def mark(lake: Lake, touched: Partitions) -> None:
+    """Durably note partitions whose dq_summary must be recomputed."""
+    lines = [
+        json.dumps({"table": t, "exchange": e, "date": d.isoformat()}) + "\n"
+        for t, pairs in sorted(touched.items())
+        for e, d in sorted(pairs)
+    ]
+    if not lines:
+        return
+    with _lock(lake), (lake.state / JOURNAL).open("a", encoding="utf-8") as fh:
+        fh.writelines(lines)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def pending(lake: Lake) -> dict[str, set[tuple[str, dt.date]]]:
+    """Partitions in the journal (a torn last line, from a crash while writing it, is skipped)."""
+    path = lake.state / JOURNAL
+    out: dict[str, set[tuple[str, dt.date]]] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            out.setdefault(entry["table"], set()).add((entry["exchange"], dt.date.fromisoformat(entry["date"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # its files were not marked landed yet, so a re-run journals them again
+    return out
+
+
+def flush(lake: Lake, host: PluginHost) -> int:
+    """Recompute every journalled partition, then empty the journal; returns dq rows written."""
+    path = lake.state / JOURNAL
+    if not path.exists():
         return 0
-    written = 0
-    lake.state.mkdir(parents=True, exist_ok=True)
-    with FileLock(lake.state / "dq.lock"):
-        for table, pairs in sorted(touched.items()):
-            rows = summarize(lake, host, table, pairs)
-            predicate = all_of(equals("table_name", table), _partition_predicate(pairs))
-            with_commit_retry(lambda: TableStore(lake, DQ_SUMMARY).replace_where(rows, predicate))  # noqa: B023
-            written += rows.height
+    with _lock(lake):
+        written = _recompute(lake, host, pending(lake))
+        path.unlink(missing_ok=True)
     return written
 
 

@@ -26,14 +26,14 @@ AFTER_SILVER_COMMIT: Final = "after_silver_commit"
 """The unit's silver rows are committed; its quarantine rows are not."""
 AFTER_QUARANTINE_COMMIT: Final = "after_quarantine_commit"
 """Silver and quarantine rows are committed."""
-BEFORE_DQ: Final = "before_dq"
-"""The unit's results reached the coordinating process; its dq_summary partitions are not recomputed."""
 BEFORE_MANIFEST_UPDATE: Final = "before_manifest_update"
-"""dq_summary is recomputed for the unit; its manifest statuses are not written."""
+"""The unit's partitions are in the dq journal; its manifest statuses are not written."""
 AFTER_MANIFEST_UPDATE: Final = "after_manifest_update"
 """The unit's manifest statuses are committed; its validation-log records are not."""
 AFTER_VALIDATION_LOG: Final = "after_validation_log"
 """The unit's validation-log records are committed."""
+BEFORE_DQ: Final = "before_dq"
+"""Every unit is done; the journalled dq_summary partitions are not recomputed yet."""
 
 CHECKPOINTS: Final = (
     AFTER_DISCOVER,
@@ -42,10 +42,10 @@ CHECKPOINTS: Final = (
     MID_SILVER_WRITE,
     AFTER_SILVER_COMMIT,
     AFTER_QUARANTINE_COMMIT,
-    BEFORE_DQ,
     BEFORE_MANIFEST_UPDATE,
     AFTER_MANIFEST_UPDATE,
     AFTER_VALIDATION_LOG,
+    BEFORE_DQ,
 )
 
 FaultHook = Callable[[str], None]

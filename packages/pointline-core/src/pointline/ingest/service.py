@@ -282,6 +282,10 @@ class IngestService:
         for results in self._run_units(units, options, started_us):
             self._finish_unit(report, results)
         self._log_problems(report)
+        self.faults(fp.BEFORE_DQ)
+        if not options.dry_run:
+            # Also catches partitions a crashed earlier run journalled but never summarised.
+            report.dq_rows = dq.flush(self.lake, self.host)
         report.results.sort(key=lambda r: (r.job.file.vendor, r.job.file.relative_path))
 
     def _mint(self, planned: list[PlannedFile], options: RunOptions, *, rebuild: bool) -> list[FileJob]:
@@ -334,12 +338,11 @@ class IngestService:
                 yield future.result()
 
     def _finish_unit(self, report: RunReport, results: list[FileResult]) -> None:
-        """dq_summary, manifest statuses and validation-log records of one finished unit, in that order.
+        """Journal dq partitions, then manifest statuses, then validation-log records of one finished unit.
 
-        dq_summary goes first: until the manifest turns final, the unit's files are ``pending`` and a
-        re-run redoes them (dq included), so no crash can leave a landed file with a stale summary.
+        The dq journal goes first: until the manifest turns final, the unit's files are ``pending`` and a
+        re-run redoes them, so no crash can leave a landed file whose summary is never recomputed.
         """
-        self.faults(fp.BEFORE_DQ)
         superseded = {old: r.job.file_id for r in results if r.landed for old in r.job.replaces}
         if not report.dry_run:
             previous = {
@@ -354,7 +357,7 @@ class IngestService:
                 pairs.update(r.partitions)
                 for file_id in (r.job.file_id, *r.job.replaces):
                     pairs.update(_old_partitions(previous.get(file_id), r.exchanges))
-            report.dq_rows += dq.recompute(self.lake, self.host, touched)
+            dq.mark(self.lake, touched)
         self.faults(fp.BEFORE_MANIFEST_UPDATE)
         records = [validation_log.from_result(report.run_id, r) for r in results]
         if not report.dry_run:
