@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -37,7 +39,6 @@ def pointline(*args: str, lake: Path) -> None:
 
 
 def report(lake: Path) -> None:
-    import polars as pl
     from pointline.cli.common import print_frame
     from pointline_research import bars, discovery, joins, query
     from rich.console import Console
@@ -46,29 +47,54 @@ def report(lake: Path) -> None:
     console = Console()
     pl.Config.set_tbl_hide_dataframe_shape(True)
 
-    console.rule("[bold]Coverage: which symbol-days are in the lake")
-    coverage = discovery.data_coverage("binance-futures", None, START, END, tables=["trades"])
-    print_frame(coverage, title="trades coverage")
+    console.rule("[bold]Coverage: trades rows per symbol and day (from the manifest and silver, not file listings)")
+    symbols = discovery.list_symbols(exchange="binance-futures").get_column("exchange_symbol").to_list()
+    cells = []
+    for symbol in symbols:
+        cov = discovery.data_coverage("binance-futures", symbol, START, END, tables=["trades"])
+        cells.append(
+            cov.select(pl.lit(symbol).alias("symbol"), "date", pl.format("{} ({})", "status", "rows").alias("cell"))
+        )
+    grid = pl.concat(cells).with_columns(pl.col("date").cast(pl.String)).pivot("date", index="symbol", values="cell")
+    print_frame(grid.sort("symbol"), title="status (rows) per symbol-day")
 
     console.rule("[bold]Decoded trades with the prevailing quote (as-of, backward on ts_local_us)")
     tq = joins.trades_with_quotes("binance-futures", "ETHUSDT", START, END, decoded=True).collect()
-    cols = [c for c in ("ts_local_us", "side", "px", "qty", "bid_px", "ask_px") if c in tq.columns]
-    print_frame(tq.select(cols).head(8), title=f"ETHUSDT: {tq.height:,} trades, each with the quote in force")
-
-    console.rule("[bold]1-minute bars (labelled by bar end)")
-    t = query.trades("binance-futures", "ETHUSDT", START, END, decoded=True)
-    print_frame(bars.time_bars(t, every="1m").collect().head(8), title="ETHUSDT 1m bars")
-
-    console.rule("[bold]Exact prices across BTCUSDT's tick-size change at 12:00 (0.01 -> 0.1)")
-    noon = "2024-05-01T12:00:00+00:00"
-    around = query.trades(
-        "binance-futures", "BTCUSDT", "2024-05-01T11:59:59+00:00", "2024-05-01T12:00:01+00:00", decoded=True
-    )
-    around_df = around.collect()
     print_frame(
-        around_df.select([c for c in ("ts_local_us", "symbol_id", "px", "qty") if c in around_df.columns]).head(12),
-        title=f"trades around {noon}",
+        readable(tq.select("ts_local_us", "side", "px", "qty", "bid_px", "ask_px").head(8)),
+        title=f"ETHUSDT: {tq.height:,} trades, each with the quote in force at its arrival",
     )
+
+    console.rule("[bold]1-minute bars (half-open [start, end), labelled by bar end)")
+    t = query.trades("binance-futures", "ETHUSDT", START, END, decoded=True)
+    one_minute = bars.time_bars(t, every="1m").collect()
+    print_frame(
+        readable(
+            one_minute.select(
+                "bar_end", "open", "high", "low", "close", "volume", pl.col("vwap").round(4), "trade_count"
+            )
+        ).head(8),
+        title=f"ETHUSDT: {one_minute.height:,} one-minute bars",
+    )
+
+    console.rule("[bold]Exact prices across BTCUSDT's tick-size change at 12:00 UTC (0.01 -> 0.1)")
+    around = query.trades(
+        "binance-futures", "BTCUSDT", "2024-05-01T11:58:00+00:00", "2024-05-01T12:02:00+00:00", decoded=True
+    ).collect()
+    versions = around.get_column("symbol_id").unique(maintain_order=True).to_list()
+    noon_us = 1_714_564_800_000_000
+    before = around.filter(pl.col("ts_local_us") < noon_us).tail(5)
+    after = around.filter(pl.col("ts_local_us") >= noon_us).head(5)
+    print_frame(
+        readable(pl.concat([before, after]).select("ts_local_us", "symbol_id", "px", "qty")),
+        title=f"the last and first trades around noon: {len(versions)} dim_symbol versions, each price exact on its grid",
+    )
+
+
+def readable(frame: pl.DataFrame) -> pl.DataFrame:
+    """µs timestamps as UTC datetimes, for display only."""
+    us_columns = [c for c in frame.columns if c.endswith("_us") or c in ("bar_start", "bar_end")]
+    return frame.with_columns(pl.from_epoch(pl.col(c), time_unit="us").alias(c) for c in us_columns)
 
 
 def main(argv: list[str] | None = None) -> None:

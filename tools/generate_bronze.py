@@ -171,38 +171,21 @@ def random_walk(
 
 @dataclass
 class WalkState:
-    price_units: int
+    """What carries over between chunks and days of one instrument."""
+
+    bid_units: int
+    ask_units: int
     next_trade_id: int
 
 
-def trades_chunks(
+def symbol_day_chunks(
     rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState
-) -> Iterator[pl.DataFrame]:
-    places = _places(inst.finest_tick)
-    lot_places = _places(inst.lot)
-    for offset in range(0, n, CHUNK_ROWS):
-        m = min(CHUNK_ROWS, n - offset)
-        lo = start_us + (end_us - start_us) * offset // n
-        hi = start_us + (end_us - start_us) * (offset + m) // n
-        exch, local = clustered_times(rng, m, lo, hi)
-        ticks = inst.tick_at(local)
-        mid = random_walk(rng, m, state.price_units, ticks)
-        state.price_units = int(mid[-1])
-        buy = rng.random(m) < 0.5
-        price = np.where(buy, mid + ticks, mid)
-        lots = np.maximum(1, np.rint(rng.lognormal(mean=1.2, sigma=1.1, size=m))).astype(np.int64)
-        lot_units = int(inst.lot * 10**lot_places)
-        ids = np.arange(state.next_trade_id, state.next_trade_id + m)
-        state.next_trade_id += m
-        yield pl.DataFrame(
-            {"exchange": EXCHANGE, "symbol": inst.symbol, "timestamp": exch, "local_timestamp": local, "id": ids.astype(str),
-             "side": np.where(buy, "buy", "sell"), "price": price, "amount": lots * lot_units},
-        ).with_columns(price=decimal_text(pl.col("price"), places), amount=decimal_text(pl.col("amount"), lot_places))  # fmt: skip
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(quotes, trades) chunks of one instrument-day, ``n`` rows each, at most CHUNK_ROWS per chunk.
 
-
-def quotes_chunks(
-    rng: np.random.Generator, inst: Instrument, n: int, start_us: int, end_us: int, state: WalkState
-) -> Iterator[pl.DataFrame]:
+    Quotes are a random walk on the tick grid in force; each trade executes at the prevailing quote
+    (buys lift the ask, sells hit the bid), so trades and quotes are consistent, as in real markets.
+    """
     places = _places(inst.finest_tick)
     lot_places = _places(inst.lot)
     lot_units = int(inst.lot * 10**lot_places)
@@ -210,25 +193,39 @@ def quotes_chunks(
         m = min(CHUNK_ROWS, n - offset)
         lo = start_us + (end_us - start_us) * offset // n
         hi = start_us + (end_us - start_us) * (offset + m) // n
-        exch, local = clustered_times(rng, m, lo, hi)
-        ticks = inst.tick_at(local)
-        bid = random_walk(rng, m, state.price_units, ticks)
-        state.price_units = int(bid[-1])
+        q_exch, q_local = clustered_times(rng, m, lo, hi)
+        ticks = inst.tick_at(q_local)
+        bid = random_walk(rng, m, state.bid_units, ticks)
         ask = bid + ticks * rng.integers(1, 6, m)
         sizes = np.maximum(1, np.rint(rng.lognormal(mean=2.0, sigma=1.0, size=(2, m)))).astype(np.int64) * lot_units
         one_sided = rng.random(m)
-        frame = pl.DataFrame(
-            {"exchange": EXCHANGE, "symbol": inst.symbol, "timestamp": exch, "local_timestamp": local,
+        quotes = pl.DataFrame(
+            {"exchange": EXCHANGE, "symbol": inst.symbol, "timestamp": q_exch, "local_timestamp": q_local,
              "ask_amount": sizes[0], "ask_price": ask, "bid_price": bid, "bid_amount": sizes[1],
              "no_bid": one_sided < 0.005, "no_ask": (one_sided >= 0.005) & (one_sided < 0.01)},
-        )  # fmt: skip
-        yield frame.select(
+        ).select(
             "exchange", "symbol", "timestamp", "local_timestamp",
             pl.when(~pl.col("no_ask")).then(decimal_text(pl.col("ask_amount"), lot_places)).alias("ask_amount"),
             pl.when(~pl.col("no_ask")).then(decimal_text(pl.col("ask_price"), places)).alias("ask_price"),
             pl.when(~pl.col("no_bid")).then(decimal_text(pl.col("bid_price"), places)).alias("bid_price"),
             pl.when(~pl.col("no_bid")).then(decimal_text(pl.col("bid_amount"), lot_places)).alias("bid_amount"),
         )  # fmt: skip
+        t_exch, t_local = clustered_times(rng, m, lo, hi)
+        # The quote in force at each trade's arrival (the previous chunk's last quote before the first).
+        idx = np.searchsorted(q_local, t_local, side="right") - 1
+        prev_bid = np.concatenate(([state.bid_units], bid))
+        prev_ask = np.concatenate(([state.ask_units], ask))
+        buy = rng.random(m) < 0.5
+        price = np.where(buy, prev_ask[idx + 1], prev_bid[idx + 1])
+        state.bid_units, state.ask_units = int(bid[-1]), int(ask[-1])
+        lots = np.maximum(1, np.rint(rng.lognormal(mean=1.2, sigma=1.1, size=m))).astype(np.int64)
+        ids = np.arange(state.next_trade_id, state.next_trade_id + m)
+        state.next_trade_id += m
+        trades = pl.DataFrame(
+            {"exchange": EXCHANGE, "symbol": inst.symbol, "timestamp": t_exch, "local_timestamp": t_local,
+             "id": ids.astype(str), "side": np.where(buy, "buy", "sell"), "price": price, "amount": lots * lot_units},
+        ).with_columns(price=decimal_text(pl.col("price"), places), amount=decimal_text(pl.col("amount"), lot_places))  # fmt: skip
+        yield quotes, trades
 
 
 def perpetuals_ticker(
@@ -261,18 +258,29 @@ def perpetuals_ticker(
 # -- files -------------------------------------------------------------------------------------------
 
 
-def write_gz_csv(path: Path, header: list[str], chunks: Iterator[pl.DataFrame]) -> int:
-    """Stream chunks into a gzip CSV with a fixed header; mtime 0 keeps the bytes deterministic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
-        gz.write((",".join(header) + "\n").encode())
-        for chunk in chunks:
-            gz.write(chunk.select(header).write_csv(include_header=False, float_scientific=False).encode())
-            rows += chunk.height
-    tmp.replace(path)
-    return rows
+class GzCsvWriter:
+    """A gzip CSV with a fixed header, written to ``.part`` and renamed when complete.
+
+    mtime 0 in the gzip header keeps the bytes deterministic.
+    """
+
+    def __init__(self, path: Path, header: list[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.header, self.rows = path, header, 0
+        self._tmp = path.with_name(path.name + ".part")
+        self._raw = self._tmp.open("wb")
+        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
+        self._gz.write((",".join(header) + "\n").encode())
+
+    def write(self, chunk: pl.DataFrame) -> None:
+        self._gz.write(chunk.select(self.header).write_csv(include_header=False, float_scientific=False).encode())
+        self.rows += chunk.height
+
+    def close(self) -> int:
+        self._gz.close()
+        self._raw.close()
+        self._tmp.replace(self.path)
+        return self.rows
 
 
 def instruments_json(insts: list[Instrument], start: dt.date) -> list[dict[str, object]]:
@@ -301,8 +309,10 @@ def generate(out: Path, *, start: dt.date, days: int, rows_per_file: int, seed: 
     insts = instruments(start)
     bronze = out / "bronze" / "tardis"
     totals = {"trades": 0, "quotes": 0, "derivative_ticker": 0}
-    trade_state = {i.symbol: WalkState(int(i.start_price / i.finest_tick), 1_000_000) for i in insts}
-    quote_state = {i.symbol: WalkState(int(i.start_price / i.finest_tick), 0) for i in insts}
+    state = {}
+    for inst in insts:
+        start_units = int(inst.start_price / inst.finest_tick)
+        state[inst.symbol] = WalkState(start_units, start_units + int(inst.tick / inst.finest_tick), 1_000_000)
     for d in range(days):
         day = start + dt.timedelta(days=d)
         day0 = _day_us(day)
@@ -312,20 +322,21 @@ def generate(out: Path, *, start: dt.date, days: int, rows_per_file: int, seed: 
                 continue
             n = max(1, rows_per_file * (day0 + US_PER_DAY - begin) // US_PER_DAY)
             name = f"{EXCHANGE}_{{}}_{day.isoformat()}_{inst.symbol}.csv.gz"
-            totals["trades"] += write_gz_csv(
-                bronze / name.format("trades"),
-                TRADES_HEADER,
-                trades_chunks(rng, inst, n, begin, day0 + US_PER_DAY, trade_state[inst.symbol]),
-            )
-            totals["quotes"] += write_gz_csv(
-                bronze / name.format("quotes"),
-                QUOTES_HEADER,
-                quotes_chunks(rng, inst, n, begin, day0 + US_PER_DAY, quote_state[inst.symbol]),
-            )
+            quotes = GzCsvWriter(bronze / name.format("quotes"), QUOTES_HEADER)
+            trades = GzCsvWriter(bronze / name.format("trades"), TRADES_HEADER)
+            for quote_chunk, trade_chunk in symbol_day_chunks(
+                rng, inst, n, begin, day0 + US_PER_DAY, state[inst.symbol]
+            ):
+                quotes.write(quote_chunk)
+                trades.write(trade_chunk)
+            totals["quotes"] += quotes.close()
+            totals["trades"] += trades.close()
         ticker = perpetuals_ticker(rng, [i for i in insts if i.kind == "perpetual"], day, max(10, rows_per_file // 20))
-        totals["derivative_ticker"] += write_gz_csv(
-            bronze / f"{EXCHANGE}_derivative_ticker_{day.isoformat()}_PERPETUALS.csv.gz", TICKER_HEADER, iter([ticker])
+        writer = GzCsvWriter(
+            bronze / f"{EXCHANGE}_derivative_ticker_{day.isoformat()}_PERPETUALS.csv.gz", TICKER_HEADER
         )
+        writer.write(ticker)
+        totals["derivative_ticker"] += writer.close()
     meta = out / "instruments" / f"{EXCHANGE}.json"
     meta.parent.mkdir(parents=True, exist_ok=True)
     meta.write_text(json.dumps(instruments_json(insts, start), indent=2) + "\n")
