@@ -139,10 +139,7 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (bench/bench_*.py), each against a raw Polars baseline in the same run."""
-    scripts = sorted((ROOT / "bench").glob("bench_*.py"))
-    if not scripts:
-        session.error("no benchmarks found (bench/bench_*.py)")
+    """Every benchmark against a raw Polars baseline in the same run; writes bench/RESULTS.md (`-- --quick`)."""
     _install_from_tree(session, *PACKAGES.values())
-    for script in scripts:
-        session.run("python", str(script.relative_to(ROOT)), *session.posargs)
+    session.install("numpy")  # the benchmarks' data generators use it directly
+    session.run("python", "bench/run_all.py", *session.posargs)

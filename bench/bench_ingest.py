@@ -4,8 +4,9 @@
 
 Generates ``--rows`` trades in Tardis's CSV layout (gzip; a random walk on a 0.1 tick, sizes in lots of
 0.001, 35% of trades sharing the previous timestamp), split over ``--files`` files, with an in-bench
-vendor (no vendor package needed). Each measured phase runs in a fresh process so its peak RSS is its
-own:
+vendor (no vendor package needed) that stream-decompresses its files in line-aligned blocks, as a
+vendor with large files must. Files over 16 MiB take the streamed path (one commit, about one chunk in
+memory). Each measured phase runs in a fresh process so its peak RSS is its own:
 
 * ``raw``     — ``pl.read_csv(file, schema=...)`` + ``write_parquet(zstd 1)`` per file: the floor;
 * ``ingest``  — ``IngestService.run()`` into a fresh lake: discovery, sha256, manifest, parse with
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import resource
 import shutil
@@ -66,29 +68,47 @@ class BenchVendor(Vendor):
         return BronzeFile("bench", path, bronze_relative(path, bronze_root), "trades", exchange=EXCHANGE, symbol=SYMBOL)
 
     def _scan(self, file: BronzeFile) -> pl.LazyFrame:
-        return (
-            pl.scan_csv(file.path, schema=SCHEMA)
-            # The header is line 1; the row index is global across streamed batches.
-            .with_row_index("file_line_number", offset=2)
-            .select(
-                pl.col("exchange"),
-                pl.col("symbol").alias("exchange_symbol"),
-                pl.col("local_timestamp").alias("ts_local_us"),
-                pl.col("timestamp").alias("ts_exch_us"),
-                pl.col("file_line_number").cast(pl.Int64),
-                pl.col("id").alias("trade_id"),
-                pl.col("side").replace_strict(SIDES, default=None, return_dtype=pl.Int8).alias("side"),
-                pl.col("price").alias("px"),
-                pl.col("amount").alias("qty"),
-            )
+        return self._shape(pl.scan_csv(file.path, schema=SCHEMA), 2)
+
+    @staticmethod
+    def _shape(raw: pl.LazyFrame, first_line: int) -> pl.LazyFrame:
+        """Tardis columns -> the trades parse schema; ``first_line`` is the physical line of the first row."""
+        return raw.with_row_index("file_line_number", offset=first_line).select(
+            pl.col("exchange"),
+            pl.col("symbol").alias("exchange_symbol"),
+            pl.col("local_timestamp").alias("ts_local_us"),
+            pl.col("timestamp").alias("ts_exch_us"),
+            pl.col("file_line_number").cast(pl.Int64),
+            pl.col("id").alias("trade_id"),
+            pl.col("side").replace_strict(SIDES, default=None, return_dtype=pl.Int8).alias("side"),
+            pl.col("price").alias("px"),
+            pl.col("amount").alias("qty"),
         )
 
     def read_and_parse(self, file: BronzeFile) -> pl.DataFrame:
         return self._scan(file).collect()
 
     def iter_batches(self, file: BronzeFile, batch_rows: int) -> Iterator[pl.DataFrame]:
-        # Streamed: the file is never held whole in memory.
-        yield from self._scan(file).collect_batches(chunk_size=batch_rows)
+        """Stream-decompress and parse line-aligned blocks: memory holds one block, whatever the file size.
+
+        (Polars decompresses a whole .gz before parsing it, so ``scan_csv`` alone would hold the file.)
+        """
+        block_bytes = batch_rows * 96  # about one batch of Tardis trade lines
+        line = 2  # the header is line 1
+        with gzip.open(file.path, "rb") as fh:
+            fh.readline()
+            rest = b""
+            while True:
+                data = fh.read(block_bytes)
+                buffer = rest + data
+                cut = buffer.rfind(b"\n") + 1 if data else len(buffer)
+                block, rest = buffer[:cut], buffer[cut:]
+                if block:
+                    frame = pl.read_csv(io.BytesIO(block), has_header=False, new_columns=HEADER, schema=SCHEMA)
+                    yield self._shape(frame.lazy(), line).collect()
+                    line += frame.height
+                if not data:
+                    return
 
 
 class BenchPlugin:
@@ -165,8 +185,11 @@ def generate(lake: Lake, rows: int, files: int, seed: int = 7) -> list[Path]:
 
 # -- phases (each in a fresh process) ---------------------------------------------------------------
 def phase(name: str, lake_root: Path, workers: int) -> dict[str, Any]:
+    from pointline.ingest.service import IngestService, RunOptions
+
     lake = Lake(lake_root)
     files = sorted(lake.vendor_bronze("bench").glob("*.csv.gz"))
+    host = make_host()
     start = time.perf_counter()
     rows = 0
     if name == "raw":
@@ -177,16 +200,21 @@ def phase(name: str, lake_root: Path, workers: int) -> dict[str, Any]:
             rows += frame.height
         shutil.rmtree(scratch)
     else:
-        from pointline.ingest.service import IngestService, RunOptions
-
         options = RunOptions(force=name == "retry", workers=workers if name == "workers" else 1)
-        report = IngestService(lake, make_host(), host_factory=make_host).run(options)
+        report = IngestService(lake, host, host_factory=make_host).run(options)
         assert report.ok, [r.error for r in report.failed]
         rows = report.rows_read
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": seconds, "rows": rows, "peak_rss_mib": rss, "peak_child_rss_mib": children}
+    return {"seconds": seconds, "rows": rows, "peak_rss_mib": _peak_rss_mib(), "peak_child_rss_mib": children}
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak RSS since exec (VmHWM; ru_maxrss would include the parent's before the fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_phase(name: str, lake_root: Path, workers: int) -> dict[str, Any]:

@@ -13,13 +13,15 @@ import platform
 import resource
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
 RESULTS = Path(__file__).with_name("RESULTS.md")
+RATIO_HEADER = "ratio (>1 = Pointline better)"
+"""Ratios are oriented so that > 1 favours Pointline: faster, smaller or leaner than the baseline."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,15 @@ def print_results(title: str, results: Sequence[Result]) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold cyan")
-    for col in ("benchmark", "pointline", "raw baseline", "ratio (>1 = faster)", "target", "ok"):
+    for col in ("benchmark", "pointline", "raw baseline", RATIO_HEADER, "target", "ok"):
         table.add_column(col)
     for r in results:
         table.add_row(*_cells(r))
     Console().print(table)
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str) -> str:
+    """A figure with its unit, readable: thousands separated above 1,000, three significant digits below."""
     if value is None:
         return "-"
     if abs(value) >= 1000:
@@ -115,11 +118,23 @@ def _cells(r: Result) -> list[str]:
     ok = {True: "yes", False: "NO", None: "-"}[r.meets_target]
     ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
     note = f" ({r.note})" if r.note else ""
-    return [r.name + note, _fmt(r.value, r.unit), _fmt(r.baseline, r.unit), ratio, r.target, ok]
+    return [r.name + note, format_value(r.value, r.unit), format_value(r.baseline, r.unit), ratio, r.target, ok]
 
 
-def write_results(sections: dict[str, Sequence[Result]], command: str, path: Path = RESULTS) -> None:
-    """Write every section as a Markdown table, with the date, command and machine."""
+def write_results(
+    sections: Mapping[str, Sequence[Result]],
+    command: str,
+    path: Path = RESULTS,
+    *,
+    notes: Mapping[str, str] | None = None,
+    preamble: str = "",
+) -> None:
+    """Write every section as a Markdown table, with the date, command and machine.
+
+    ``notes`` adds Markdown under a section's table (diagnostics, e.g. bytes per column); ``preamble``
+    goes above the first section (e.g. a summary of the targets).
+    """
+    notes = notes or {}
     lines = [
         "# Benchmark results",
         "",
@@ -127,17 +142,21 @@ def write_results(sections: dict[str, Sequence[Result]], command: str, path: Pat
         f"- command: `{command}`",
         f"- machine: {machine()}",
         "",
-        "Ratios compare Pointline with a raw Polars/Parquet baseline measured in the same run; "
-        "absolute figures on shared machines vary by about ±30% run to run.",
+        "Ratios compare Pointline with a raw Polars/Parquet baseline measured in the same run, oriented so "
+        "that > 1 favours Pointline; absolute figures on shared machines vary by about ±30% run to run.",
         "",
     ]
+    if preamble:
+        lines += [preamble.rstrip(), ""]
     for title, results in sections.items():
         lines += [
             f"## {title}",
             "",
-            "| benchmark | pointline | raw baseline | ratio (>1 = faster) | target | ok |",
+            f"| benchmark | pointline | raw baseline | {RATIO_HEADER} | target | ok |",
             "|---|---|---|---|---|---|",
         ]
-        lines += ["| " + " | ".join(_cells(r)) + " |" for r in results]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in results]
         lines.append("")
-    path.write_text("\n".join(lines))
+        if title in notes:
+            lines += [notes[title].rstrip(), ""]
+    path.write_text("\n".join(lines) + "\n")

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import polars as pl
+import pytest
 from ingest_kit import (
     cli_command,
     cli_env,
@@ -38,6 +39,7 @@ def populate(lake: Lake) -> None:
         write_trades(lake, "xa", s, rows)
 
 
+@pytest.mark.slow
 def test_worker_processes_write_the_same_lake_as_one_process(tmp_path: Path, host: PluginHost) -> None:
     lakes = {}
     for workers in (1, 2):
@@ -54,6 +56,7 @@ def test_worker_processes_write_the_same_lake_as_one_process(tmp_path: Path, hos
     assert manifest_state(two, host)["status"].equals(manifest_state(one, host)["status"])
 
 
+@pytest.mark.slow
 def test_two_concurrent_ingest_runs_mint_unique_ids_and_write_no_duplicates(
     tmp_path: Path, lake: Lake, host: PluginHost
 ) -> None:

@@ -193,8 +193,10 @@ def run_cli(lake: Lake, workdir: Path, *args: str, **env: str) -> subprocess.Com
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
-    "checkpoint", [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE]
+    "checkpoint",
+    [faults.MID_SILVER_WRITE, faults.AFTER_SILVER_COMMIT, faults.BEFORE_MANIFEST_UPDATE, faults.BEFORE_DQ],
 )
 def test_a_killed_process_then_rerun_equals_clean(tmp_path: Path, host: PluginHost, checkpoint: str) -> None:
     """A real process dies at the checkpoint (os._exit: no cleanup at all), then `ingest run` again."""

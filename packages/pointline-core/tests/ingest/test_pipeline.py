@@ -330,6 +330,11 @@ def test_dq_summary_counts_lineage_duplicates_and_nulls_it_did_not_write(lake: L
     dq.recompute(lake, host, {"trades": {("xa", DAY)}})
     row = table(lake, host, "dq_summary").row(0, named=True)
     assert (row["rows"], row["duplicate_lineage_rows"], row["null_cells"]) == (13, 3, 3)
+    # The figures read from the Delta log's statistics equal those of a full scan.
+    spec, pairs = host.table("trades"), {("xa", DAY)}
+    assert dq.log_stats(lake, spec, pairs) is not None
+    fast = dq.silver_stats(lake, spec, pairs)
+    assert fast.equals(dq.scan_stats(lake, spec, pairs).select(fast.columns))
 
 
 def test_a_data_type_without_a_table_is_reported_and_logged_without_a_manifest_row(

@@ -5,6 +5,8 @@ followed by a re-run, has to leave the lake exactly as one clean ingest would. P
 hook. Tests pass a callable that raises :class:`SimulatedCrash` (in-process), or set the environment
 variable ``POINTLINE_FAULT=<checkpoint>`` (optionally ``<checkpoint>@<n>`` for the n-th time it is
 reached) to make a real ``pointline`` process die on the spot with ``os._exit``, as a power cut would.
+A hook passed as a callable applies to the coordinating process and to units it runs itself; worker
+processes (``--workers``) only see ``POINTLINE_FAULT``, which they inherit.
 """
 
 from __future__ import annotations

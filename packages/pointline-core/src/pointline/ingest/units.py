@@ -30,8 +30,12 @@ from pointline.ingest.transform import FileStats, Transformer
 from pointline.ingest.writer import QuarantineBuffer, commit_quarantine, commit_silver, with_commit_retry
 from pointline.plugins.host import PluginHost
 
-UNIT_BYTES = 64 * 1024 * 1024
-"""Bronze bytes above which a file streams alone; also the size budget of a group of small files."""
+UNIT_BYTES = 16 * 1024 * 1024
+"""Bronze bytes above which a file streams alone; also the size budget of a group of small files.
+
+A group is held in memory until its commit (so that one bad file fails alone): 16 MiB of gzip CSV is
+about 1.2 M trades, a few hundred MB of frames. Larger files stream with about one chunk in memory,
+and their own commit keeps the per-file statistics tight."""
 UNIT_FILES = 500
 BATCH_ROWS = 1_000_000
 """Rows per parsed chunk (``Vendor.iter_batches``)."""
