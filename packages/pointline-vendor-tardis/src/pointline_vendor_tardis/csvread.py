@@ -27,6 +27,14 @@ MAX_BLOCK_BYTES = 1 << 28
 _FIRST_GUESS_BYTES_PER_ROW = 96
 IN_CHUNK_BYTES = 1 << 20
 """Compressed bytes read per step."""
+WHOLE_GZIP_BYTES = 32 << 20
+WHOLE_TEXT_BYTES = 256 << 20
+"""A gzip file up to 32 MiB whose trailer says at most 256 MiB of text is read whole by Polars.
+
+Polars inflates gzip about 2.3x faster than Python's zlib (measured 0.37 vs 0.86 CPU s for 175 MB of
+trades text) and parses the text in the same call; streaming, which holds one block at a time, is for
+the larger files. The trailer's size is that of the last gzip member only, so the compressed size is
+capped as well (CSV compresses 6-10x: about 0.5 GB of text at most)."""
 # A byte that never occurs in Tardis CSV: used to read each line as one text cell when locating errors.
 _WHOLE_LINE = "\x01"
 
@@ -133,6 +141,10 @@ class CsvFile:
         frame. With ``batch_rows``, a file whose gzip stream is cut short raises after the frames read
         before the cut: callers must treat the whole file as failed.
         """
+        whole = self._whole_gzip(typed, required)
+        if whole is not None:
+            yield from _slices(whole, batch_rows)
+            return
         self._block_bytes = None if batch_rows is None else _clamp(batch_rows * _FIRST_GUESS_BYTES_PER_ROW)
         line = 2
         yielded = False
@@ -159,6 +171,41 @@ class CsvFile:
                         yield frame
         except (EOFError, zlib.error) as exc:
             raise self.error(f"truncated or corrupt gzip stream ({exc}); re-download the file") from None
+
+    def _whole_gzip(self, typed: Mapping[str, pl.DataType], required: Sequence[str]) -> pl.DataFrame | None:
+        """The whole file parsed by Polars from the gzip file itself, or None to take the streaming path.
+
+        Used for gzip files within :data:`WHOLE_GZIP_BYTES` / :data:`WHOLE_TEXT_BYTES`. The result is the
+        frame the streaming path would produce: same header check, same reader options, same physical
+        line numbers, blank lines dropped. Anything unusual (a bad header, a reader error, a truncated or
+        corrupt stream, rows that may be short of fields) returns None, and the streaming path, which
+        names the file, line and column, reads the file again and reports it.
+        """
+        try:
+            size = self.path.stat().st_size
+            with self.path.open("rb") as raw:
+                if raw.read(2) != GZIP_MAGIC or size > WHOLE_GZIP_BYTES:
+                    return None
+                raw.seek(size - 4)
+                text_bytes = int.from_bytes(raw.read(4), "little")
+                if not size <= text_bytes <= WHOLE_TEXT_BYTES:
+                    return None
+                raw.seek(0)
+                head = b"".join(_Gunzip(raw).read_parts(MIN_BLOCK_BYTES))
+            cut = head.find(b"\n")
+            if cut < 0:
+                return None
+            names = self._check_header(head[: cut + 1], required)
+            schema = {n: typed.get(n, pl.String()) for n in names}
+            frame = pl.read_csv(self.path, has_header=False, skip_rows=1, schema=schema, raise_if_empty=False)
+            last = next(reversed(schema))
+            if frame.height and frame.get_column(last).null_count():
+                # Maybe a row short of fields (the reader pads it): count fields per line, as streaming does.
+                self._check_field_counts(self.path, 1, len(schema), 2)
+        except Exception:  # every failure is reported by the streaming path, with its line and column
+            return None
+        frame = frame.with_columns(pl.int_range(2, 2 + frame.height, dtype=pl.Int64).alias(LINE))
+        return _drop_blank(frame, names)
 
     def _check_header(self, header: bytes, required: Sequence[str]) -> list[str]:
         if not header.strip():
@@ -192,8 +239,8 @@ class CsvFile:
             self._check_field_counts(block, skip, len(schema), first_line)
         return frame.with_columns(pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64).alias(LINE))
 
-    def _check_field_counts(self, block: bytes, skip: int, width: int, first_line: int) -> None:
-        """Fail on the first line whose number of fields differs from the header's."""
+    def _check_field_counts(self, block: bytes | Path, skip: int, width: int, first_line: int) -> None:
+        """Fail on the first line whose number of fields differs from the header's (``block``: text or a file)."""
         lines = pl.read_csv(
             block, has_header=False, skip_rows=skip, separator=_WHOLE_LINE, quote_char=None,
             schema={"text": pl.String()}, raise_if_empty=False,
@@ -252,6 +299,15 @@ def _drop_blank(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     if not frame.select(blank.any()).item():
         return frame
     return frame.filter(~blank)
+
+
+def _slices(frame: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame]:
+    """``frame`` in pieces of ``batch_rows`` rows (whole when None); an empty frame is yielded once."""
+    if batch_rows is None or frame.height <= batch_rows:
+        yield frame
+        return
+    for offset in range(0, frame.height, batch_rows):
+        yield frame.slice(offset, batch_rows)
 
 
 def _clamp(size: int) -> int:
