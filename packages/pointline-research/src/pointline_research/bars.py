@@ -97,9 +97,10 @@ def time_bars(
     A trade at exactly a boundary belongs to the bar that starts there (``[start, end)``).
     """
     inputs = _prepare(trades, price=price, size=size, side=side, time_column=time_column, by=by)
-    stamp = pl.from_epoch(pl.col(inputs.time), time_unit="us").dt.replace_time_zone("UTC")
+    # Naive datetimes are UTC wall time: identical windows and epochs for UTC, without a timezone pass.
+    stamp = pl.from_epoch(pl.col(inputs.time), time_unit="us")
     if timezone != "UTC":
-        stamp = stamp.dt.convert_time_zone(timezone)
+        stamp = stamp.dt.replace_time_zone("UTC").dt.convert_time_zone(timezone)
     grouped = (
         inputs.frame.with_columns(stamp.alias("__bar_time"))
         .group_by_dynamic(

@@ -5,7 +5,8 @@
   ``[date(start), date(end - 1)]`` in the exchange's timezone (never UTC dates for a non-UTC venue); a
   window on ``ts_exch_us`` reads one more day on each side, since the exchange clock can sit across
   midnight from the arrival clock. Polars' ``scan_delta`` turns these filters into partition pruning
-  and file skipping by the Delta add-action statistics (``symbol_id``, ``ts_*`` min/max).
+  and file skipping by the Delta add-action statistics (``symbol_id``, ``ts_*`` min/max); the Delta
+  snapshot itself is opened once per commit (:mod:`pointline_research.snapshots`).
 * Order: a deterministic total order (the table's ordering key) is applied before projection, so the
   same query always returns the same rows in the same order.
 * Decoding and projection come last, so only the columns asked for (plus the order keys) are read.
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 
 import polars as pl
 from pointline.config import Lake
-from pointline.storage.delta import TableStore
 from pointline.tables.spec import TableSpec
 from pointline.tables.validate import empty_frame
 
+from pointline_research import snapshots
 from pointline_research.context import exchange_timezone
 from pointline_research.decoding import decode_columns, decoded_name
 from pointline_research.errors import ResearchInputError
@@ -83,7 +84,7 @@ def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
         check_columns(
             spec, [c for c in request.columns if not (c == "exchange_symbol" and request.symbol_names)], decoded
         )
-    source = empty_frame(spec).lazy() if request.empty else TableStore(lake, spec).scan()
+    source = empty_frame(spec).lazy() if request.empty else snapshots.scan(lake, spec)
     filters = list(_filters(lake, request))
     if filters:
         source = source.filter(*filters)
@@ -98,7 +99,10 @@ def run(lake: Lake, request: ScanRequest) -> pl.LazyFrame:
         source = ordered(source.select(needed), order, time_key=time_key)
     if request.versions is not None:
         decode_for = [c.name for c in spec.fixed_point_columns if decoded_name(c.name) in wanted]
-        source = source.with_columns(decode_columns(spec, request.versions, decode_for))
+        # Rows filtered to ids that all have a version need no per-row "is this id known" test.
+        versioned = set(request.versions.get_column("symbol_id").to_list())
+        ids_known = request.symbol_ids is not None and versioned.issuperset(request.symbol_ids)
+        source = source.with_columns(decode_columns(spec, request.versions, decode_for, ids_known=ids_known))
     if request.symbol_names:
         source = source.with_columns(_symbol_name(request.symbol_names))
         if "exchange_symbol" not in wanted:

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 
 import polars as pl
 from pointline.config import Lake
-from pointline.storage.delta import TableStore
+from pointline.storage.delta import table_path
 from pointline.tables.canonical import DIM_SYMBOL
+from pointline.tables.validate import empty_frame
 
+from pointline_research import snapshots
 from pointline_research.errors import UnknownSymbolError
 from pointline_research.timewin import Window
 
@@ -25,22 +27,25 @@ _SUGGESTIONS = 3
 
 
 def dim_symbol(lake: Lake) -> pl.LazyFrame:
-    """dim_symbol of ``lake`` as a LazyFrame over its current Delta snapshot (cached per version).
+    """dim_symbol of ``lake`` as a LazyFrame over its current Delta snapshot (cached per commit).
 
     Every query resolves its symbol here, so the dimension (one row per instrument version: small) is
-    read once per Delta version and kept in memory; a new commit (a symbol sync) changes the version
-    and is read on the next call. A lake without dim_symbol gives an empty frame of its schema.
+    read once per Delta commit and kept in memory; a new commit (a symbol sync) is seen on the next
+    call (see :mod:`pointline_research.snapshots`). A lake without dim_symbol gives an empty frame of
+    its schema.
     """
-    store = TableStore(lake, DIM_SYMBOL)
-    version = store.version()
-    if version is None:
-        return store.scan()
-    return _snapshot(str(store.path), version).lazy()
+    found = snapshots.snapshot(table_path(lake, DIM_SYMBOL))
+    if found is None:
+        return empty_frame(DIM_SYMBOL).lazy()
+    table, commit = found
+    if commit is None:
+        return pl.scan_delta(table)
+    return _read(commit).lazy()
 
 
 @functools.lru_cache(maxsize=4)
-def _snapshot(path: str, version: int) -> pl.DataFrame:
-    return pl.read_delta(path, version=version)
+def _read(commit: snapshots.Commit) -> pl.DataFrame:
+    return pl.read_delta(snapshots.snapshot_of(commit))
 
 
 def resolve(lake: Lake, exchange: str, symbols: str | Sequence[str], window: Window | None = None) -> pl.DataFrame:
