@@ -1,10 +1,10 @@
 """Peak memory of ``pointline ingest run`` on one ~2 GB (uncompressed) trades CSV, against ``pl.read_csv``.
 
-    python bench/bench_rss.py [--rows 23000000] [--cache bench/out] [--results PATH]
+    python bench/bench_rss.py [--rows 23600000] [--cache bench/out] [--results PATH]
 
 The file is one Tardis-format day of BTCUSDT trades (``tools/generate_bronze.py``'s building blocks:
 random walk on the tick grid with the noon tick-size change, clustered timestamps), about 85 bytes a
-row uncompressed, so the default 23 M rows are about 2 GB of CSV; it is gzipped, as Tardis ships it.
+row uncompressed, so the default 23.6 M rows are 2.0 GB of CSV; it is gzipped, as Tardis ships it.
 Generating it takes a few minutes, so it is cached under ``bench/out/`` (gitignored) and reused.
 
 Each measured command runs in a fresh process, started by a small wrapper process that does nothing
@@ -143,7 +143,7 @@ def run(rows: int, cache: Path) -> list[Result]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=23_000_000, help="trades in the file (23 M is about 2 GB)")
+    parser.add_argument("--rows", type=int, default=23_600_000, help="trades in the file (23.6 M are 2.0 GB of CSV)")
     parser.add_argument("--cache", type=Path, default=OUT, help="where the generated file is cached")
     parser.add_argument("--results", type=Path, help="also write the table as Markdown to this file")
     args = parser.parse_args()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
+import importlib
 import json
 import shutil
 import sys
@@ -59,9 +60,7 @@ def generator() -> ModuleType:
     """``tools/generate_bronze.py`` (tools/ is not a package)."""
     if str(REPO / "tools") not in sys.path:
         sys.path.insert(0, str(REPO / "tools"))
-    import generate_bronze
-
-    return generate_bronze
+    return importlib.import_module("generate_bronze")
 
 
 @dataclass(frozen=True)
@@ -214,9 +213,9 @@ def run(rows: int, workdir: Path) -> tuple[list[Result], list[Breakdown]]:
         per_row = silver.total / silver.rows
         quarantined = sum(r.rows_quarantined for r in report.results if r.job.table == name)
         # The issue sets a target for trades only.
-        target, ok = (f"<= {TRADES_TARGET_B_PER_ROW:g} B/row", per_row <= TRADES_TARGET_B_PER_ROW)
-        if name != "trades":
-            target, ok = "", None
+        is_trades = name == "trades"
+        target = f"<= {TRADES_TARGET_B_PER_ROW:g} B/row" if is_trades else ""
+        ok = per_row <= TRADES_TARGET_B_PER_ROW if is_trades else None
         results.append(
             Result(
                 f"{name}: silver vs bronze gzip CSV",

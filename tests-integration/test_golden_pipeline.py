@@ -189,3 +189,16 @@ def test_research_api_decodes_every_price_and_size_to_the_bronze_decimal(golden:
     assert not problems, f"{len(problems)} cells differ; the first 20:\n" + "\n".join(problems[:20])
     # 26 files; the two book snapshots alone hold 10 x 100 + 10 x 20 decimal cells.
     assert checked > 5_000
+
+
+def test_a_difference_names_the_rows_that_changed() -> None:
+    """The failure message of a golden test shows the rows that differ, not just "not equal"."""
+    expected = pl.DataFrame({"id": [1, 2, 3], "px": [10, None, 30]})
+    assert pipeline.difference(expected, expected.clone()) is None
+    changed = pipeline.difference(expected, pl.DataFrame({"id": [1, 2, 4], "px": [10, 20, 30]}))
+    assert changed is not None
+    assert "2 expected rows missing, 2 unexpected rows" in changed
+    for row in ("- 2,<null>", "- 3,30", "+ 2,20", "+ 4,30"):
+        assert row in changed
+    assert "different order" in str(pipeline.difference(expected, expected.reverse()))
+    assert "columns differ" in str(pipeline.difference(expected, expected.with_columns(pl.col("px").cast(pl.Float64))))

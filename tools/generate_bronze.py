@@ -217,6 +217,10 @@ def symbol_day_chunks(
         prev_ask = np.concatenate(([state.ask_units], ask))
         buy = rng.random(m) < 0.5
         price = np.where(buy, prev_ask[idx + 1], prev_bid[idx + 1])
+        # A trade just after a tick-size change may meet a quote from before it: it still prints on the
+        # grid in force (buys round up to it, sells down), as an exchange's matching engine would.
+        grid = inst.tick_at(t_local)
+        price = np.where(buy, -((-price) // grid), price // grid) * grid
         state.bid_units, state.ask_units = int(bid[-1]), int(ask[-1])
         lots = np.maximum(1, np.rint(rng.lognormal(mean=1.2, sigma=1.1, size=m))).astype(np.int64)
         ids = np.arange(state.next_trade_id, state.next_trade_id + m)

@@ -98,7 +98,7 @@ LIST_SEPARATOR = "|"
 
 
 class PipelineError(RuntimeError):
-    """A ``pointline`` command of the golden pipeline failed."""
+    """The golden pipeline could not run (a ``pointline`` command failed) or write its files."""
 
 
 # -- bronze ----------------------------------------------------------------------------------------
