@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     pointline("lake", "stats", lake=lake)
     report(lake)
     print(
-        f'\nDone in {time.perf_counter() - started:.1f} s. Explore it: POINTLINE_LAKE={lake} pointline sql "SELECT date, count(*) FROM trades GROUP BY 1"'
+        f"\nDone in {time.perf_counter() - started:.1f} s. Explore it (the CLI of the environment that ran this):\n"
+        f'  POINTLINE_LAKE={lake} {Path(sys.executable).parent / "pointline"} sql "SELECT date, count(*) FROM trades GROUP BY 1"'
     )
 
 
