@@ -155,6 +155,8 @@ FOO_CONFORMANCE = """
 from pathlib import Path
 
 from pointline.testing.conformance import VendorConformance
+from pointline.testing.installed import PluginInstalled
+from pointline_vendor_foo import hooks
 from pointline_vendor_foo.vendor import FooVendor
 
 DATA = Path(__file__).parent / "data"
@@ -166,6 +168,12 @@ class TestFooConformance(VendorConformance):
 
     def bronze_relative_path(self, sample):
         return f"foo-exchange/{sample.name}"
+
+
+class TestFooInstalled(PluginInstalled):
+    plugin_name = "foo"
+    distribution = "pointline-vendor-foo"
+    hooks_module = hooks
 
 
 def test_lake_fixture_comes_from_pointline_testing(lake):
@@ -206,4 +214,4 @@ def test_a_third_party_vendor_appears_with_zero_changes_to_core(venv: Path, tmp_
 
     # The third party's own test run: core's conformance suite and fixtures, nothing else.
     tests = run(venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=foo)
-    assert "11 passed" in tests.stdout, tests.stdout
+    assert "13 passed" in tests.stdout, tests.stdout

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import distribution, entry_points
 
 import pointline_vendor_binance_vision
 import pytest
 from pointline.exchanges import ExchangeSpec
 from pointline.plugins.hookspecs import hookimpl
 from pointline.plugins.host import PluginHost
+from pointline.testing.installed import PluginInstalled, only_plugin, plugin_info
 from pointline_vendor_binance_vision import hooks
 
 NAME = "binance-vision"
@@ -18,28 +18,18 @@ EXCHANGES = {"binance": "crypto_spot", "binance-futures": "crypto_derivative", "
 
 @pytest.fixture
 def host(monkeypatch: pytest.MonkeyPatch) -> PluginHost:
-    """A real host loading installed entry points, restricted to this plugin (other vendors may be installed)."""
-    monkeypatch.setenv("POINTLINE_PLUGINS", NAME)
-    monkeypatch.delenv("POINTLINE_DISABLE_PLUGINS", raising=False)
-    return PluginHost()
+    return only_plugin(NAME, monkeypatch)
 
 
-def test_entry_point_is_declared_by_the_distribution() -> None:
-    (ep,) = [ep for ep in entry_points(group="pointline") if ep.name == NAME]
-    assert ep.value == "pointline_vendor_binance_vision.hooks"
-    assert ep.dist is not None
-    assert ep.dist.name == "pointline-vendor-binance-vision"
-    assert ep.load() is hooks
+class TestInstalled(PluginInstalled):
+    plugin_name = NAME
+    distribution = "pointline-vendor-binance-vision"
+    hooks_module = hooks
+    package_version = pointline_vendor_binance_vision.__version__
 
 
-def test_plugin_host_loads_it_with_its_version_and_hooks(host: PluginHost) -> None:
-    (info,) = [i for i in host.plugin_infos() if i.name == NAME]
-    assert info.distribution == "pointline-vendor-binance-vision"
-    assert (
-        info.version
-        == distribution("pointline-vendor-binance-vision").version
-        == pointline_vendor_binance_vision.__version__
-    )
+def test_it_registers_its_hooks_and_exchanges(host: PluginHost) -> None:
+    info = plugin_info(host, NAME)
     assert info.hooks == ("pointline_register_exchanges",)
     assert info.vendors == ()  # no parser yet: the package says so rather than registering a stub
     assert set(info.exchanges) == set(EXCHANGES)

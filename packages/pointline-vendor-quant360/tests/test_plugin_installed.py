@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib.metadata import distribution, entry_points
 
 import pointline_vendor_quant360
 import polars as pl
@@ -13,6 +12,7 @@ from pointline.dims import calendar
 from pointline.plugins.host import PluginHost
 from pointline.storage.delta import TableStore
 from pointline.tables.spec import Status, TableSpec, Tier
+from pointline.testing.installed import PluginInstalled, only_plugin, plugin_info
 from pointline_vendor_quant360 import hooks
 from pointline_vendor_quant360.tables import TABLES
 
@@ -22,24 +22,18 @@ TABLE_NAMES = {"szse_l3_orders", "szse_l3_ticks", "sse_l3_orders", "sse_l3_ticks
 
 @pytest.fixture
 def host(monkeypatch: pytest.MonkeyPatch) -> PluginHost:
-    """A real host loading installed entry points, restricted to this plugin (other vendors may be installed)."""
-    monkeypatch.setenv("POINTLINE_PLUGINS", NAME)
-    monkeypatch.delenv("POINTLINE_DISABLE_PLUGINS", raising=False)
-    return PluginHost()
+    return only_plugin(NAME, monkeypatch)
 
 
-def test_entry_point_is_declared_by_the_distribution() -> None:
-    (ep,) = [ep for ep in entry_points(group="pointline") if ep.name == NAME]
-    assert ep.value == "pointline_vendor_quant360.hooks"
-    assert ep.dist is not None
-    assert ep.dist.name == "pointline-vendor-quant360"
-    assert ep.load() is hooks
+class TestInstalled(PluginInstalled):
+    plugin_name = NAME
+    distribution = "pointline-vendor-quant360"
+    hooks_module = hooks
+    package_version = pointline_vendor_quant360.__version__
 
 
-def test_plugin_host_loads_it_with_its_version_hooks_exchanges_and_tables(host: PluginHost) -> None:
-    (info,) = [i for i in host.plugin_infos() if i.name == NAME]
-    assert info.distribution == "pointline-vendor-quant360"
-    assert info.version == distribution("pointline-vendor-quant360").version == pointline_vendor_quant360.__version__
+def test_it_registers_its_hooks_exchanges_and_tables(host: PluginHost) -> None:
+    info = plugin_info(host, NAME)
     assert info.hooks == ("pointline_register_exchanges", "pointline_register_tables")
     assert info.vendors == ()  # no parser yet: the package says so rather than registering a stub
     assert set(info.exchanges) == {"szse", "sse"}
