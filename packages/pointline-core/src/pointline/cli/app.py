@@ -16,13 +16,12 @@ from rich.text import Text
 
 from pointline.errors import PointlineError
 
+# Rich help keeps line breaks as written, so each paragraph is one line here and wraps to the terminal.
 HELP = """Pointline: an exact, point-in-time-correct research data lake.
 
-Vendor files land in bronze (LAKE/bronze/VENDOR/...); `pointline ingest run` turns them into exact
-Delta tables; the research API and `pointline query`/`sql` read them.
+Vendor files land in bronze (LAKE/bronze/VENDOR/...); `pointline ingest run` turns them into exact Delta tables; the research API and `pointline query`/`sql` read them.
 
-The lake root is --lake, else $POINTLINE_LAKE, else lake_root in ~/.config/pointline/config.toml,
-else ./lake.
+The lake root is --lake, else $POINTLINE_LAKE, else lake_root in ~/.config/pointline/config.toml, else ./lake.
 
 Examples:
 
